@@ -1,0 +1,58 @@
+"""python -m bot [run|shell]: run the messenger channels, or the console chat."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.app import build_app, setup_logging
+from bot.profile import ProfileError
+from bot.settings import Settings
+
+log = logging.getLogger("bot")
+
+
+async def shell(settings: Settings) -> None:
+    from channels.console import run_console
+
+    app = await build_app(settings)
+    try:
+        print(f"{app.profile.agency.name}: консольный чат. Выход: /quit\n")
+        await run_console(app.engine)
+    finally:
+        await app.close()
+
+
+async def run(settings: Settings) -> None:
+    if not settings.messengers_configured:
+        log.info("no TELEGRAM_BOT_TOKEN or VK_GROUP_TOKEN: starting the console chat")
+        await shell(settings)
+        return
+    from bot.runner import run_channels
+
+    app = await build_app(settings)
+    try:
+        await run_channels(app)
+    finally:
+        await app.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("mode", nargs="?", default="run", choices=["run", "shell"])
+    args = parser.parse_args(argv)
+    settings = Settings()
+    setup_logging(settings.log_level if args.mode == "run" else "WARNING")
+    try:
+        asyncio.run(shell(settings) if args.mode == "shell" else run(settings))
+    except ProfileError as e:
+        print(f"Ошибка профиля ведомства: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Wiring: settings, profile, calendar, database and the dialog engine."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.calendar import Hours, WorkCalendar
+from bot.profile import Profile, load_profile
+from bot.settings import Settings
+from dialogs.context import Deps
+from dialogs.engine import Engine
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker
+from storage.files import FileStore
+
+
+def make_calendar(profile: Profile) -> WorkCalendar:
+    h = profile.hours
+    return WorkCalendar(
+        Hours(h.opens, h.closes, tuple(tuple(b) for b in h.breaks)),
+        ZoneInfo(profile.agency.timezone),
+        extra_days_off=profile.calendar.extra_days_off,
+        extra_working_days=profile.calendar.extra_working_days,
+        shortened_days=profile.calendar.shortened_days,
+    )
+
+
+@dataclass
+class App:
+    settings: Settings
+    profile: Profile
+    db: AsyncEngine
+    sessionmaker: async_sessionmaker
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+async def build_app(settings: Settings | None = None, *, upgrade: bool = True, clock=None) -> App:
+    settings = settings or Settings()
+    profile = load_profile(settings.agency_profile)
+    db = make_engine(settings.database_url)
+    if upgrade:
+        await migrate.upgrade(db)
+    sessionmaker = make_sessionmaker(db)
+    deps = Deps(
+        profile=profile,
+        calendar=make_calendar(profile),
+        files=FileStore(settings.files_dir),
+        max_file_bytes=settings.max_file_bytes,
+        allowed_mime=settings.allowed_mime,
+    )
+    if clock is not None:
+        deps.clock = clock
+    return App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps))
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Never log request URLs: Telegram puts the token in them.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -1,0 +1,158 @@
+"""The agency profile: every agency-specific fact, from one TOML file."""
+from __future__ import annotations
+
+import logging
+import tomllib
+from datetime import date, time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+log = logging.getLogger(__name__)
+
+# A value that the regulation does not give and an administrator must fill in.
+TO_FILL = "ЗАПОЛНИТЬ"
+
+
+class ProfileError(Exception):
+    """The profile cannot be used; the message names the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Agency(_Strict):
+    name: str
+    short_name: str
+    phone: str
+    site: str = ""
+    email: str = ""
+    timezone: str = "Europe/Moscow"
+    number_prefix: str = Field(min_length=1, max_length=8)
+
+
+class Hours(_Strict):
+    opens: time
+    closes: time
+    breaks: list[tuple[time, time]] = []
+
+
+class CalendarOverrides(_Strict):
+    extra_days_off: list[date] = []
+    extra_working_days: list[date] = []
+    shortened_days: list[date] = []
+
+
+class Office(_Strict):
+    address: str
+    directions: str
+    map_url: str = ""
+    accessibility: str
+
+
+class Choice(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]{1,20}$")
+    title: str = Field(min_length=1, max_length=40)
+    keywords: list[str] = []
+
+
+class Refusal(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]{1,20}$")
+    title: str
+    text: str
+
+
+class OtherAgency(_Strict):
+    name: str
+    handles: str
+    contacts: str
+
+
+class Faq(_Strict):
+    question: str = Field(max_length=40)
+    answer: str
+
+
+class Limits(_Strict):
+    appeal_text_max: int = 15000
+    appeal_files_max: int = 10
+    answer_days: int = 30
+    redirect_days: int = 7
+
+
+class Privacy(_Strict):
+    # False: foreign messengers get only "your appeal has an answer", the text goes by e-mail.
+    full_text_in_messengers: bool = True
+
+
+class Profile(_Strict):
+    agency: Agency
+    hours: Hours
+    calendar: CalendarOverrides = CalendarOverrides()
+    office: Office
+    survey_url: str
+    limits: Limits = Limits()
+    privacy: Privacy = Privacy()
+    topics: list[Choice] = Field(min_length=1)
+    needs: list[Choice] = Field(min_length=1)
+    refusals: list[Refusal] = Field(min_length=1)
+    other_agencies: list[OtherAgency] = []
+    faq: list[Faq] = []
+
+    @field_validator("topics", "needs", "refusals")
+    @classmethod
+    def _unique_ids(cls, items):
+        ids = [i.id for i in items]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"repeated id: {', '.join(sorted(dup))}")
+        return items
+
+    def topic(self, topic_id: str | None) -> Choice | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+    def need(self, need_id: str | None) -> Choice | None:
+        return next((n for n in self.needs if n.id == need_id), None)
+
+    def missing_facts(self) -> list[str]:
+        """Keys still marked as to be filled in."""
+        found: list[str] = []
+
+        def walk(value, path: str) -> None:
+            if isinstance(value, BaseModel):
+                for name in type(value).model_fields:
+                    walk(getattr(value, name), f"{path}.{name}" if path else name)
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    walk(item, f"{path}[{i}]")
+            elif isinstance(value, str) and TO_FILL in value:
+                found.append(path)
+
+        walk(self, "")
+        return found
+
+
+def filled(value: str) -> bool:
+    return bool(value) and TO_FILL not in value
+
+
+def load_profile(path: Path | str) -> Profile:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ProfileError(f"agency profile not found: {path}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ProfileError(f"agency profile {path} is not valid TOML: {e}") from e
+    try:
+        profile = Profile.model_validate(raw)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise ProfileError(f"agency profile {path}: {problems}") from e
+    missing = profile.missing_facts()
+    if missing:
+        log.warning("agency profile %s: still to be filled in: %s", path, ", ".join(missing))
+    return profile

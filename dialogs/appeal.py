@@ -1,0 +1,356 @@
+"""The new-appeal wizard (R-2.1, R-2.2, R-3.3, R-3.4): topic, need, text and files, name,
+answer address, additional channel, consent, summary, registration."""
+from __future__ import annotations
+
+import re
+
+from bot.services import appeals, citizens
+from dialogs import texts as T
+from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
+from dialogs.events import MESSENGERS, Button, Reply
+from storage.models import StoredFile
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
+SUMMARY_TEXT_PREVIEW = 1500
+
+
+def after(ctx: Context, natural: str) -> str:
+    """The next step, or back to the summary when the citizen is editing one field."""
+    return ctx.data.pop("return_to", None) or natural
+
+
+def pairs(buttons: list[Button]) -> list[list[Button]]:
+    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+
+
+def suggest_topic(ctx: Context, text: str) -> str | None:
+    """R-3.3: the system suggests a topic from the text; the citizen decides."""
+    low = f" {text.casefold().replace('ё', 'е')} "
+    scores = {t.id: sum(low.count(k) for k in t.keywords) for t in ctx.profile.topics}
+    best = max(scores, key=scores.get, default=None)
+    return best if best and scores[best] > 0 else None
+
+
+@step
+class Topic(Step):
+    name = "appeal.topic"
+
+    async def show(self, ctx: Context) -> Reply:
+        topics = ctx.profile.topics
+        suggested = ctx.data.get("suggested")
+        ordered = sorted(topics, key=lambda t: t.id != suggested)
+        buttons = pairs([Button(t.title, f"topic:{t.id}") for t in ordered])
+        return Reply(T.ASK_TOPIC, [*buttons, nav_row(back=False)], replace=True)
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if payload.startswith("topic:") and ctx.profile.topic(payload[6:]):
+            ctx.data["topic"] = payload[6:]
+            return "appeal.need"
+        return None
+
+    async def on_text(self, ctx: Context, text: str) -> str | None:
+        # The citizen started with the story: keep it as the text and suggest a topic.
+        if text.strip() and not ctx.data.get("text"):
+            ctx.data["text"] = text.strip()[: ctx.profile.limits.appeal_text_max]
+        suggested = suggest_topic(ctx, text)
+        if suggested:
+            ctx.data["suggested"] = suggested
+            ctx.note(T.TOPIC_SUGGESTED.format(topic=ctx.profile.topic(suggested).title))
+        else:
+            ctx.note(T.USE_BUTTONS)
+        return None
+
+
+@step
+class Need(Step):
+    name = "appeal.need"
+
+    async def show(self, ctx: Context) -> Reply:
+        topic = ctx.profile.topic(ctx.data.get("topic"))
+        buttons = pairs([Button(n.title, f"need:{n.id}") for n in ctx.profile.needs])
+        return Reply(T.ASK_NEED.format(topic=topic.title if topic else "—"), [*buttons, nav_row()],
+                     replace=True)
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if payload.startswith("need:") and ctx.profile.need(payload[5:]):
+            ctx.data["need"] = payload[5:]
+            return after(ctx, "appeal.text")
+        return None
+
+
+@step
+class Text(Step):
+    name = "appeal.text"
+    takes_text = True
+    takes_files = True
+
+    async def show(self, ctx: Context) -> Reply:
+        text = ctx.data.get("text", "")
+        if not text:
+            return Reply(T.ASK_TEXT, [nav_row()])
+        return Reply(T.TEXT_RECEIVED.format(chars=len(text)), [[Button(T.NEXT, "text:next")], nav_row()])
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if payload == "text:next" and ctx.data.get("text"):
+            return after(ctx, "appeal.name")
+        return None
+
+    async def on_text(self, ctx: Context, text: str) -> str | None:
+        text = text.strip()
+        if not text:
+            ctx.note(T.TEXT_EMPTY)
+            return None
+        limit = ctx.profile.limits.appeal_text_max
+        current = ctx.data.get("text", "")
+        if len(current) + len(text) + 2 > limit:
+            # Nothing is lost: the whole text becomes a file of the appeal.
+            name = f"текст-обращения-{len(ctx.data.get('files', [])) + 1}.txt"
+            await save_file(ctx, name, "text/plain", text.encode("utf-8"))
+            ctx.note((T.TEXT_TOO_LONG if not current else T.TEXT_LIMIT_REACHED).format(limit=limit, file=name))
+            return None
+        ctx.data["text"] = f"{current}\n\n{text}" if current else text
+        return None
+
+    async def on_files(self, ctx: Context) -> str | None:
+        deps, limits = ctx.deps, ctx.profile.limits
+        for att in ctx.event.attachments:
+            files = ctx.data.get("files", [])
+            if len(files) >= limits.appeal_files_max:
+                ctx.note(T.FILE_LIMIT.format(name=att.file_name, limit=limits.appeal_files_max))
+            elif att.mime not in deps.allowed_mime:
+                ctx.note(T.FILE_BAD_TYPE.format(name=att.file_name))
+            elif att.size > deps.max_file_bytes or (att.data and len(att.data) > deps.max_file_bytes):
+                ctx.note(T.FILE_TOO_BIG.format(name=att.file_name, limit=round(deps.max_file_bytes / 2**20)))
+            elif att.data is None:
+                ctx.note(T.FILE_NOT_RECEIVED.format(name=att.file_name))
+            else:
+                await save_file(ctx, att.file_name, att.mime, att.data)
+                ctx.note(T.FILE_SAVED.format(name=att.file_name, count=len(ctx.data["files"])))
+        return None
+
+
+async def save_file(ctx: Context, name: str, mime: str, data: bytes) -> None:
+    sha = ctx.deps.files.put(data)
+    row = StoredFile(citizen_id=ctx.citizen.id, file_name=name[:255], mime=mime, size=len(data), sha256=sha)
+    ctx.session.add(row)
+    await ctx.session.flush()
+    ctx.data.setdefault("files", []).append(row.id)
+
+
+@step
+class Name(Step):
+    name = "appeal.name"
+    takes_text = True
+
+    async def show(self, ctx: Context) -> Reply:
+        rows = []
+        known = ctx.data.get("name") or ctx.citizen.full_name
+        if known:
+            rows.append([Button(known[:40], "name:known")])
+        return Reply(T.ASK_NAME, [*rows, nav_row()])
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        known = ctx.data.get("name") or ctx.citizen.full_name
+        if payload == "name:known" and known:
+            ctx.data["name"] = known
+            return after(ctx, "appeal.answer")
+        return None
+
+    async def on_text(self, ctx: Context, text: str) -> str | None:
+        name = " ".join(text.split())
+        if len(name) > 200 or not NAME_RE.match(name):
+            ctx.note(T.NAME_INVALID)
+            return None
+        ctx.data["name"] = name
+        return after(ctx, "appeal.answer")
+
+
+@step
+class AnswerChannel(Step):
+    name = "appeal.answer"
+
+    async def show(self, ctx: Context) -> Reply:
+        return Reply(T.ASK_ANSWER_CHANNEL, [[Button(T.ANSWER_EMAIL, "ans:email"), Button(T.ANSWER_POST, "ans:post")],
+                                            nav_row()], replace=True)
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        return {"ans:email": "appeal.email", "ans:post": "appeal.postal"}.get(payload)
+
+
+@step
+class Email(Step):
+    name = "appeal.email"
+    takes_text = True
+
+    async def show(self, ctx: Context) -> Reply:
+        rows = [[Button(ctx.citizen.email[:40], "email:known")]] if ctx.citizen.email else []
+        return Reply(T.ASK_EMAIL, [*rows, nav_row()])
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if payload == "email:known" and ctx.citizen.email:
+            return self._set(ctx, ctx.citizen.email)
+        return None
+
+    async def on_text(self, ctx: Context, text: str) -> str | None:
+        email = text.strip()
+        if len(email) > 254 or not EMAIL_RE.match(email):
+            ctx.note(T.EMAIL_INVALID)
+            return None
+        return self._set(ctx, email)
+
+    @staticmethod
+    def _set(ctx: Context, email: str) -> str:
+        ctx.data["answer_channel"], ctx.data["answer_address"] = "email", email
+        return after(ctx, "appeal.extra")
+
+
+@step
+class Postal(Step):
+    name = "appeal.postal"
+    takes_text = True
+
+    async def show(self, ctx: Context) -> Reply:
+        return Reply(T.ASK_POSTAL, [nav_row()])
+
+    async def on_text(self, ctx: Context, text: str) -> str | None:
+        address = " ".join(text.split())
+        if len(address) < 15 or len(address) > 500 or not any(c.isdigit() for c in address):
+            ctx.note(T.POSTAL_INVALID)
+            return None
+        ctx.data["answer_channel"], ctx.data["answer_address"] = "post", address
+        return after(ctx, "appeal.extra")
+
+
+def answer_where(data: dict) -> str:
+    template = T.WHERE_EMAIL if data.get("answer_channel") == "email" else T.WHERE_POST
+    return template.format(address=data.get("answer_address", ""))
+
+
+@step
+class ExtraChannel(Step):
+    """R-2.2: the answer address is the mandatory channel; offer an additional one."""
+
+    name = "appeal.extra"
+
+    async def show(self, ctx: Context) -> Reply:
+        channel = ctx.event.channel
+        where = answer_where(ctx.data)
+        buttons = []
+        if channel in MESSENGERS or channel == "console":
+            text = T.ASK_EXTRA_CHANNEL.format(answer_where=where, channel=T.CHANNEL_NAMES.get(channel, channel))
+            buttons.append(Button(T.EXTRA_HERE, "extra:here"))
+        else:
+            text = T.ASK_EXTRA_CHANNEL_NO_MESSENGER.format(answer_where=where)
+        if ctx.data.get("answer_channel") == "post" and ctx.citizen.email:
+            buttons.append(Button(T.EXTRA_EMAIL, "extra:email"))
+        buttons.append(Button(T.EXTRA_NONE, "extra:none"))
+        return Reply(text, [*column(buttons), nav_row()], replace=True)
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        choice = {"extra:here": ctx.event.channel, "extra:email": "email", "extra:none": None}
+        if payload not in choice:
+            return None
+        ctx.data["extra_channel"] = choice[payload]
+        if ctx.data.pop("return_to", None):
+            return "appeal.summary"
+        consent = await citizens.active_consent(ctx.session, ctx.citizen.id, citizens.PERSONAL_DATA)
+        return "appeal.summary" if consent else "appeal.consent"
+
+
+@step
+class ConsentStep(Step):
+    name = "appeal.consent"
+
+    async def show(self, ctx: Context) -> Reply:
+        return Reply(T.ASK_CONSENT, [[Button(T.CONSENT_YES, "consent:yes"), Button(T.CONSENT_NO, "consent:no")],
+                                     nav_row()], replace=True)
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if payload == "consent:yes":
+            await citizens.grant(ctx.session, ctx.citizen.id, citizens.PERSONAL_DATA, ctx.event.channel, ctx.now())
+            return "appeal.summary"
+        if payload == "consent:no":
+            ctx.note(T.CONSENT_REFUSED.format(phone=ctx.profile.agency.phone))
+            return "menu"
+        return None
+
+
+def notify_text(data: dict) -> str:
+    extra = data.get("extra_channel")
+    return T.NOTIFY_TO.format(channel=T.CHANNEL_NAMES.get(extra, extra)) if extra else T.NOTIFY_NONE
+
+
+@step
+class Summary(Step):
+    name = "appeal.summary"
+
+    async def show(self, ctx: Context) -> Reply:
+        d = ctx.data
+        topic, need = ctx.profile.topic(d.get("topic")), ctx.profile.need(d.get("need"))
+        text = d.get("text", "")
+        if len(text) > SUMMARY_TEXT_PREVIEW:
+            text = text[:SUMMARY_TEXT_PREVIEW] + f"… (ещё {len(d['text']) - SUMMARY_TEXT_PREVIEW} знаков)"
+        body = T.SUMMARY.format(
+            topic=topic.title if topic else "—", need=need.title if need else "—", name=d.get("name", "—"),
+            answer_where=answer_where(d), notify=notify_text(d), files=len(d.get("files", [])), text=text,
+        )
+        return Reply(body, [
+            [Button(T.SEND, "sum:send")],
+            [Button(T.EDIT_TEXT, "sum:text"), Button(T.EDIT_TOPIC, "sum:topic")],
+            [Button(T.EDIT_NAME, "sum:name"), Button(T.EDIT_ADDRESS, "sum:answer")],
+            [Button(T.CANCEL, "nav:cancel")],
+        ], replace=True)
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        edits = {"sum:text": "appeal.text", "sum:topic": "appeal.topic", "sum:name": "appeal.name",
+                 "sum:answer": "appeal.answer"}
+        if payload in edits:
+            ctx.data["return_to"] = "appeal.summary"
+            return edits[payload]
+        if payload == "sum:send":
+            return await self._register(ctx)
+        return None
+
+    @staticmethod
+    async def _register(ctx: Context) -> str:
+        d, cal = ctx.data, ctx.deps.calendar
+        extra = d.get("extra_channel")
+        draft = appeals.Draft(
+            topic=d["topic"], need=d["need"], text=d["text"], full_name=d["name"],
+            answer_channel=d["answer_channel"], answer_address=d["answer_address"],
+            notify_channel=extra, extra_channel=extra, file_ids=list(d.get("files", [])),
+        )
+        appeal = await appeals.register(
+            ctx.session, citizen_id=ctx.citizen.id, channel=ctx.event.channel, draft=draft,
+            prefix=ctx.profile.agency.number_prefix, tz=cal.tz, now=ctx.now(),
+            deadline_for=lambda day: cal.deadline(day, ctx.profile.limits.answer_days),
+        )
+        citizen = ctx.citizen
+        citizen.full_name = draft.full_name
+        if draft.answer_channel == "email":
+            citizen.email = draft.answer_address
+        else:
+            citizen.postal_address = draft.answer_address
+        if extra:
+            citizen.notify_channel = extra
+        ctx.data = {"registered": appeal.id}
+        return "appeal.done"
+
+
+@step
+class Done(Step):
+    name = "appeal.done"
+
+    async def show(self, ctx: Context) -> Reply:
+        appeal = await appeals.owned(ctx.session, ctx.citizen.id, appeal_id=ctx.data.get("registered"))
+        buttons = [[Button(T.MENU_MINE, "menu:mine"), Button(T.MENU, NAV_MENU)]]
+        if appeal is None:
+            return Reply(T.MENU_PROMPT, buttons)
+        if appeal.status == appeals.NOT_CONSIDERED:
+            why = T.ABUSE_WHY.get(appeal.abuse_category or "", T.ABUSE_WHY["insult"])
+            return Reply(T.REGISTERED_NOT_CONSIDERED.format(number=appeal.number, why=why), buttons)
+        return Reply(T.REGISTERED.format(number=appeal.number, deadline=f"{appeal.deadline:%d.%m.%Y}"), buttons)
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        return "mine" if payload == "menu:mine" else None

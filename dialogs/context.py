@@ -1,0 +1,103 @@
+"""What a dialog step works with: the person, their state, the services, the replies."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import texts as T
+from dialogs.events import Button, Inbound, Reply
+
+if TYPE_CHECKING:
+    from bot.calendar import WorkCalendar
+    from bot.profile import Profile
+    from storage.files import FileStore
+    from storage.models import Citizen, Identity
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Deps:
+    profile: Profile
+    calendar: WorkCalendar
+    files: FileStore
+    max_file_bytes: int
+    allowed_mime: frozenset[str]
+    clock: Callable[[], datetime] = utc_now
+
+
+@dataclass
+class Context:
+    session: AsyncSession
+    deps: Deps
+    citizen: Citizen
+    identity: Identity
+    event: Inbound
+    data: dict  # the persisted state of the current flow
+    notes: list[str] = field(default_factory=list)  # said before the next screen
+    extra: list[Reply] = field(default_factory=list)  # whole messages before the next screen
+
+    @property
+    def profile(self) -> Profile:
+        return self.deps.profile
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def now(self) -> datetime:
+        return self.deps.clock()
+
+
+NAV_BACK = "nav:back"
+NAV_CANCEL = "nav:cancel"
+NAV_MENU = "nav:menu"
+
+
+def nav_row(back: bool = True, cancel: bool = True) -> list[Button]:
+    row = []
+    if back:
+        row.append(Button(T.BACK, NAV_BACK))
+    if cancel:
+        row.append(Button(T.CANCEL, NAV_CANCEL))
+    return row
+
+
+def column(buttons: list[Button]) -> list[list[Button]]:
+    return [[b] for b in buttons]
+
+
+class Step:
+    """One screen of a dialog. `show` draws it; `handle` takes input and returns the
+    name of the next step, or None to stay (after `ctx.note(hint)`)."""
+
+    name: str = ""
+    # True: typed text is input here; False: only buttons are (text gets a hint).
+    takes_text: bool = False
+    takes_files: bool = False
+
+    async def show(self, ctx: Context) -> Reply:
+        raise NotImplementedError
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        return None
+
+    async def on_text(self, ctx: Context, text: str) -> str | None:
+        ctx.note(T.USE_BUTTONS)
+        return None
+
+    async def on_files(self, ctx: Context) -> str | None:
+        ctx.note(T.NO_FILES_HERE)
+        return None
+
+
+STEPS: dict[str, Step] = {}
+
+
+def step(cls: type[Step]) -> type[Step]:
+    STEPS[cls.name] = cls()
+    return cls

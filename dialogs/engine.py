@@ -1,0 +1,108 @@
+"""The dialog engine: one inbound event in, neutral replies out, state in the database."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.services import citizens
+from dialogs import texts as T
+from dialogs.context import NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
+from dialogs.events import Inbound, Reply
+from storage.models import DialogState
+
+# Importing the flows registers their steps.
+from dialogs import appeal, mine, menu, settings  # noqa: F401,E402
+
+log = logging.getLogger(__name__)
+
+HOME = "menu"
+COMMAND_STEPS = {"appeal": "appeal.topic", "help": "help", "mine": "mine", "settings": "settings"}
+
+
+class Engine:
+    def __init__(self, sessionmaker: async_sessionmaker, deps: Deps) -> None:
+        self.sessionmaker = sessionmaker
+        self.deps = deps
+
+    async def handle(self, event: Inbound) -> list[Reply]:
+        async with self.sessionmaker() as session, session.begin():
+            identity = await citizens.resolve(session, event.channel, event.user_id, event.display_name)
+            state = await session.get(DialogState, identity.id)
+            if state is None:
+                state = DialogState(identity_id=identity.id, step=None, data={})
+                session.add(state)
+            data = dict(state.data or {})
+            ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
+            current = state.step if state.step in STEPS else None
+            target = await self._route(ctx, current, data)
+            reply = await self._show(ctx, target, data)
+            state.step = target
+            data["flow"] = ctx.data
+            state.data = data
+            return [*ctx.extra, reply]
+
+    async def _route(self, ctx: Context, current: str | None, data: dict) -> str:
+        ev = ctx.event
+        if ev.command in ("start", "menu"):
+            return self._reset(ctx, data, COMMAND_STEPS.get(ev.argument or "", HOME))
+        if ev.command == "help":
+            return self._reset(ctx, data, "help")
+        if ev.command == "status":
+            ctx.data = {"status_query": ev.argument or ""}
+            data["history"] = []
+            return "status"
+        if current is None:
+            return HOME
+
+        payload = ev.button
+        if payload is None and ev.text:
+            payload = _label_to_payload(ev.text, data.get("offered", []))
+        if payload is not None:
+            if payload not in {p for _, p in data.get("offered", [])}:
+                ctx.note(T.STALE_BUTTON)
+                return current
+            if payload == NAV_MENU:
+                return self._reset(ctx, data, HOME)
+            if payload == NAV_CANCEL:
+                ctx.note(T.CANCELLED)
+                return self._reset(ctx, data, HOME)
+            if payload == NAV_BACK:
+                history = data.get("history", [])
+                return history.pop() if history else HOME
+            nxt = await STEPS[current].on_button(ctx, payload)
+        elif ev.attachments:
+            step = STEPS[current]
+            nxt = await step.on_files(ctx)
+            if ev.text and step.takes_text and nxt is None:
+                nxt = await step.on_text(ctx, ev.text)
+        elif ev.text is not None:
+            nxt = await STEPS[current].on_text(ctx, ev.text)
+        else:
+            nxt = None
+        if nxt is None or nxt == current:
+            return current
+        if nxt == HOME:
+            return self._reset(ctx, data, HOME)
+        data.setdefault("history", []).append(current)
+        del data["history"][:-20]
+        return nxt
+
+    @staticmethod
+    def _reset(ctx: Context, data: dict, target: str) -> str:
+        ctx.data = {}
+        data["history"] = []
+        return target
+
+    async def _show(self, ctx: Context, name: str, data: dict) -> Reply:
+        reply = await STEPS[name].show(ctx)
+        if ctx.notes:
+            reply.text = "\n\n".join([*ctx.notes, reply.text])
+        data["offered"] = [[b.label, b.payload] for row in reply.buttons for b in row]
+        return reply
+
+
+def _label_to_payload(text: str, offered: list[list[str]]) -> str | None:
+    """A typed button label counts as pressing it (VK text keyboards, the console)."""
+    typed = text.strip().casefold()
+    return next((payload for label, payload in offered if label.casefold() == typed), None)

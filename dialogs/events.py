@@ -1,0 +1,105 @@
+"""Channel-neutral inbound events and outbound replies.
+
+Both `dialogs/` and `channels/` import this module; it imports nothing of either.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    VK = "vk"
+    CONSOLE = "console"
+    EMAIL = "email"
+
+
+# Channels a citizen can write from, and so be notified in.
+MESSENGERS = (Channel.TELEGRAM, Channel.VK)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file a citizen sent. `data` is None when the channel did not download it (too big)."""
+
+    kind: str  # photo | document
+    file_name: str
+    mime: str
+    size: int
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did: typed text, pressed a button, sent files, or a command."""
+
+    channel: str
+    user_id: str
+    text: str | None = None
+    button: str | None = None  # the payload of a pressed button
+    command: str | None = None  # "start", "menu", "help", "status"
+    argument: str | None = None  # "/start appeal" -> "appeal"
+    attachments: tuple[Attachment, ...] = ()
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class OutFile:
+    name: str
+    mime: str
+    data: bytes
+
+
+@dataclass
+class Reply:
+    """One message to show. `buttons` are rows. `replace` hints that it may replace the
+    previous bot message (a wizard step), where the platform can edit messages."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    files: list[OutFile] = field(default_factory=list)
+    replace: bool = False
+
+    def payloads(self) -> list[str]:
+        return [b.payload for row in self.buttons for b in row]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can show; renderers degrade to text where it cannot."""
+
+    max_text: int = 4096
+    buttons: bool = True
+    edit: bool = False
+    max_button_label: int = 64
+    max_payload_bytes: int = 64
+    files: bool = True
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split at paragraph, then line, then word boundaries, so no part exceeds `limit`."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = -1
+        for sep in ("\n\n", "\n", " "):
+            cut = window.rfind(sep, 0, limit)
+            if cut > 0:
+                break
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    if rest:
+        parts.append(rest)
+    return parts

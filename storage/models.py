@@ -1,0 +1,213 @@
+"""Database schema (SQLAlchemy 2). Migrations in storage/migrations mirror it."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, MetaData, String, Text,
+    TypeDecorator, UniqueConstraint, Index,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    postal_address: Mapped[str | None] = mapped_column(String(500))
+    # Where status notices go (R-2.1): telegram | vk | email; None = where they write from.
+    notify_channel: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    identities: Mapped[list[Identity]] = relationship(back_populates="citizen")
+
+
+class Identity(Base):
+    """One way to reach a citizen: a Telegram chat, a VK user, an e-mail address."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    unreachable_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    citizen: Mapped[Citizen] = relationship(back_populates="identities")
+
+
+class Consent(Base):
+    """A consent and its withdrawal, with timestamps (152-FZ; R-4.1)."""
+
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # personal_data | mailing
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(String(16))  # channel it was given in
+
+
+class AppealCounter(Base):
+    """Last registration number issued per year; numbers are never reused."""
+
+    __tablename__ = "appeal_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Appeal(Base):
+    __tablename__ = "appeals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    source_channel: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(20))
+    need: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    full_name: Mapped[str] = mapped_column(String(200))
+    # The mandatory channel under 59-FZ: email | post, and the address itself.
+    answer_channel: Mapped[str] = mapped_column(String(16))
+    answer_address: Mapped[str] = mapped_column(String(500))
+    notify_channel: Mapped[str | None] = mapped_column(String(16))
+    extra_channel: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    abuse_category: Mapped[str | None] = mapped_column(String(16))
+    abuse_fragment: Mapped[str | None] = mapped_column(String(200))
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline: Mapped[date] = mapped_column(Date)
+    assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+
+    events: Mapped[list[AppealEvent]] = relationship(
+        back_populates="appeal", order_by="AppealEvent.id"
+    )
+    files: Mapped[list[StoredFile]] = relationship(back_populates="appeal", order_by="StoredFile.id")
+
+
+class AppealEvent(Base):
+    """Append-only history of an appeal: who, when, what, why."""
+
+    __tablename__ = "appeal_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appeal_id: Mapped[int] = mapped_column(ForeignKey("appeals.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(16))  # citizen | staff | system
+    actor_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(String(32))
+    status_from: Mapped[str | None] = mapped_column(String(24))
+    status_to: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    appeal: Mapped[Appeal] = relationship(back_populates="events")
+
+
+class StoredFile(Base):
+    """A file from a citizen; bytes live in the file store, named by their hash."""
+
+    __tablename__ = "files"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    appeal: Mapped[Appeal | None] = relationship(back_populates="files")
+
+
+class DialogState(Base):
+    """Where each identity is in a dialog, so a restart resumes mid-wizard."""
+
+    __tablename__ = "dialog_states"
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"), primary_key=True)
+    step: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # operator | supervisor
+    telegram_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    vk_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Platform updates already handled, so a redelivery is ignored."""
+
+    __tablename__ = "processed_updates"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ChannelCursor(Base):
+    """A channel's saved position (for example the VK long-poll ts)."""
+
+    __tablename__ = "channel_cursors"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LinkCode(Base):
+    """A one-time code that links another channel's identity to a citizen."""
+
+    __tablename__ = "link_codes"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+Index("ix_appeals_citizen_registered", Appeal.citizen_id, Appeal.registered_at)
