@@ -11,7 +11,7 @@ from typing import Callable
 from dialogs.engine import Engine
 from dialogs.events import Attachment, Channel, Inbound, Reply
 
-COMMANDS = {"start", "menu", "help", "status"}
+COMMANDS = {"start", "menu", "help", "status", "link"}
 
 
 def render(reply: Reply) -> str:

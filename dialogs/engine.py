@@ -1,6 +1,7 @@
 """The dialog engine: one inbound event in, neutral replies out, state in the database."""
 from __future__ import annotations
 
+import copy
 import logging
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -12,7 +13,7 @@ from dialogs.events import Inbound, Reply
 from storage.models import DialogState
 
 # Importing the flows registers their steps.
-from dialogs import appeal, mine, menu, settings  # noqa: F401,E402
+from dialogs import appeal, link, menu, mine, settings  # noqa: F401,E402
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ class Engine:
             if state is None:
                 state = DialogState(identity_id=identity.id, step=None, data={})
                 session.add(state)
-            data = dict(state.data or {})
+            data = copy.deepcopy(state.data or {})  # a fresh object, so any change is saved
             ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
             current = state.step if state.step in STEPS else None
             target = await self._route(ctx, current, data)
@@ -48,6 +49,9 @@ class Engine:
             return self._reset(ctx, data, COMMAND_STEPS.get(ev.argument or "", HOME))
         if ev.command == "help":
             return self._reset(ctx, data, "help")
+        if ev.command == "link" and ev.argument:
+            await link.redeem(ctx, ev.argument[:40])
+            return self._reset(ctx, data, HOME)
         if ev.command == "status":
             ctx.data = {"status_query": ev.argument or ""}
             data["history"] = []

@@ -30,10 +30,13 @@ class Settings(Step):
             buttons.append(Button(T.NOTIFY_OFF, "set:notify:off"))
         buttons.append(Button(T.MAILING_WITHDRAW, "set:mailing:off") if mailing
                        else Button(T.MAILING_GRANT, "set:mailing:on"))
+        buttons.append(Button(T.LINK_BUTTON, "set:link"))
         return Reply(text, [*column(buttons), [Button(T.MENU, NAV_MENU)]])
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         c = ctx.citizen
+        if payload == "set:link":
+            return "link"
         if payload.startswith("set:notify:"):
             choice = payload.rsplit(":", 1)[1]
             c.notify_channel = {"here": ctx.event.channel, "email": "email", "off": None}.get(choice)

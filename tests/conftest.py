@@ -1,0 +1,164 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or a random PostgreSQL database)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.app import App, build_app
+from bot.settings import Settings
+from dialogs.events import Attachment, Channel, Inbound, Reply
+
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+_pg_reason: list[str] = []
+
+
+async def _pg_available() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    if _pg_reason:
+        return _pg_reason[0] or None
+    try:
+        import asyncpg
+
+        conn = await asyncio.wait_for(asyncpg.connect(PG_ADMIN), 3)
+        await conn.close()
+        _pg_reason.append("")
+    except Exception as e:  # any failure means: skip, and say why
+        _pg_reason.append(f"PostgreSQL not reachable at {PG_ADMIN}: {type(e).__name__}: {e}")
+    return _pg_reason[0] or None
+
+
+async def create_pg_database() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return name, f"{base}/{name}"
+
+
+async def drop_pg_database(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
+        return
+    reason = await _pg_available()
+    if reason:
+        pytest.skip(reason)
+    name, url = await create_pg_database()
+    try:
+        yield url
+    finally:
+        await drop_pg_database(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite+aiosqlite:///{tmp_path}/test.db"
+
+
+def make_settings(db_url: str, tmp_path, **extra) -> Settings:
+    return Settings(_env_file=None, DATABASE_URL=db_url, FILES_DIR=str(tmp_path / "files"), **extra)
+
+
+class Clock:
+    """A controllable clock for the engine."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    # A Tuesday afternoon in Astrakhan (UTC+4): the service is open.
+    return Clock(datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+async def app(db_url, tmp_path, clock):
+    application = await build_app(make_settings(db_url, tmp_path), clock=clock)
+    try:
+        yield application
+    finally:
+        await application.close()
+
+
+@dataclass
+class Chat:
+    """Drives the engine the way a person does: types, presses buttons by label, sends files."""
+
+    app: App
+    user_id: str = "1001"
+    channel: str = Channel.TELEGRAM
+    last: Reply | None = None
+
+    async def _send(self, **kw) -> list[Reply]:
+        replies = await self.app.engine.handle(Inbound(self.channel, self.user_id, **kw))
+        self.last = replies[-1]
+        self.all = replies
+        return replies
+
+    async def command(self, name: str, argument: str | None = None) -> str:
+        await self._send(command=name, argument=argument)
+        return self.text
+
+    async def say(self, text: str) -> str:
+        await self._send(text=text)
+        return self.text
+
+    async def press(self, label: str) -> str:
+        await self._send(button=self.payload(label))
+        return self.text
+
+    async def press_payload(self, payload: str) -> str:
+        await self._send(button=payload)
+        return self.text
+
+    async def send_file(self, name: str, mime: str, data: bytes | None, size: int | None = None,
+                        caption: str | None = None) -> str:
+        kind = "photo" if mime.startswith("image/") else "document"
+        att = Attachment(kind, name, mime, len(data) if size is None else size, data)
+        await self._send(attachments=(att,), text=caption)
+        return self.text
+
+    def payload(self, label: str) -> str:
+        assert self.last is not None, "no reply yet"
+        for row in self.last.buttons:
+            for b in row:
+                if b.label == label or b.label.startswith(label):
+                    return b.payload
+        raise AssertionError(f"no button {label!r} in {self.labels}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.all)
+
+    @property
+    def labels(self) -> list[str]:
+        return [b.label for row in (self.last.buttons if self.last else []) for b in row]
+
+
+@pytest.fixture
+def chat(app):
+    return Chat(app)
