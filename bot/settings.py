@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     vk_callback_secret: SecretStr | None = Field(None, alias="VK_CALLBACK_SECRET")
     vk_confirmation_code: str | None = Field(None, alias="VK_CONFIRMATION_CODE")
 
+    smtp_host: str | None = Field(None, alias="SMTP_HOST")
+    smtp_port: int = Field(587, alias="SMTP_PORT")
+    smtp_user: str | None = Field(None, alias="SMTP_USER")
+    smtp_password: SecretStr | None = Field(None, alias="SMTP_PASSWORD")
+    smtp_security: str = Field("starttls", alias="SMTP_SECURITY", pattern="^(starttls|tls|none)$")
+    smtp_from: str = Field("assistant@localhost", alias="SMTP_FROM")
+    smtp_timeout: float = Field(30, alias="SMTP_TIMEOUT")
+
+    staff_chat_telegram: str | None = Field(None, alias="STAFF_CHAT_TELEGRAM")
+
     @property
     def allowed_mime(self) -> frozenset[str]:
         return frozenset(t.strip() for t in self.allowed_file_types.split(",") if t.strip())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.services import appeals, citizens
+from bot.services import appeals, citizens, lifecycle
 from dialogs import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from dialogs.events import MESSENGERS, Button, Reply
@@ -334,6 +334,9 @@ class Summary(Step):
             citizen.postal_address = draft.answer_address
         if extra:
             citizen.notify_channel = extra
+        await ctx.session.flush()
+        await lifecycle.registered(ctx.session, appeal, profile=ctx.profile, now=ctx.now(),
+                                   seen_in=(ctx.event.channel, ctx.event.user_id))
         ctx.data = {"registered": appeal.id}
         return "appeal.done"
 

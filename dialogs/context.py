@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,3 +101,16 @@ STEPS: dict[str, Step] = {}
 def step(cls: type[Step]) -> type[Step]:
     STEPS[cls.name] = cls()
     return cls
+
+
+# Buttons that arrive outside a conversation (in notices from the outbox): a handler per
+# payload prefix, which must check on the server that the thing belongs to this person.
+GlobalHandler = Callable[[Context, str], Awaitable[str | None]]
+GLOBAL_BUTTONS: dict[str, GlobalHandler] = {}
+
+
+def global_button(prefix: str):
+    def register(fn: GlobalHandler) -> GlobalHandler:
+        GLOBAL_BUTTONS[prefix] = fn
+        return fn
+    return register

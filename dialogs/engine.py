@@ -8,12 +8,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.services import citizens
 from dialogs import texts as T
-from dialogs.context import NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
+from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps, utc_now
 from dialogs.events import Inbound, Reply
-from storage.models import DialogState
+from storage.models import DialogState, ProcessedUpdate
+from storage.upsert import insert_ignore
 
 # Importing the flows registers their steps.
-from dialogs import appeal, link, menu, mine, settings  # noqa: F401,E402
+from dialogs import appeal, link, menu, mine, notices, settings  # noqa: F401,E402
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,14 @@ class Engine:
         self.sessionmaker = sessionmaker
         self.deps = deps
 
-    async def handle(self, event: Inbound) -> list[Reply]:
+    async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
+        """Replies to one event. With `update_key` (a platform update id), an update already
+        handled returns None: it is recorded in the same transaction as its effects."""
         async with self.sessionmaker() as session, session.begin():
+            if update_key is not None and not await insert_ignore(
+                session, ProcessedUpdate, channel=event.channel, update_key=update_key[:64], processed_at=utc_now()
+            ):
+                return None
             identity = await citizens.resolve(session, event.channel, event.user_id, event.display_name)
             state = await session.get(DialogState, identity.id)
             if state is None:
@@ -56,14 +63,24 @@ class Engine:
             ctx.data = {"status_query": ev.argument or ""}
             data["history"] = []
             return "status"
-        if current is None:
-            return HOME
 
         payload = ev.button
         if payload is None and ev.text:
             payload = _label_to_payload(ev.text, data.get("offered", []))
+        offered = {p for _, p in data.get("offered", [])}
+        handler = GLOBAL_BUTTONS.get((payload or "").split(":", 1)[0] + ":")
+        if handler is not None:
+            kept, ctx.data = ctx.data, {}
+            nxt = await handler(ctx, payload)  # it fills ctx.data for the step it opens
+            if nxt:
+                data["history"] = []
+                return nxt
+            ctx.data = kept
+            return current or HOME
+        if current is None:
+            return HOME
         if payload is not None:
-            if payload not in {p for _, p in data.get("offered", [])}:
+            if payload not in offered:
                 ctx.note(T.STALE_BUTTON)
                 return current
             if payload == NAV_MENU:

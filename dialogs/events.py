@@ -66,6 +66,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     files: list[OutFile] = field(default_factory=list)
     replace: bool = False
+    subject: str | None = None  # for e-mail
 
     def payloads(self) -> list[str]:
         return [b.payload for row in self.buttons for b in row]

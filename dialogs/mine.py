@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.services import appeals
+from bot.services.lifecycle import rating_buttons
 from dialogs import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, step
 from dialogs.events import Button, Reply
@@ -21,6 +22,8 @@ def appeal_card(ctx: Context, appeal: Appeal) -> str:
     topic = ctx.profile.topic(appeal.topic)
     lines = []
     for ev in appeal.events:
+        if ev.action in T.HIDDEN_ACTIONS or (ev.action == "take" and ev.status_from == ev.status_to):
+            continue
         what = T.ACTION_TITLES.get(ev.action)
         if what is None:
             what = status_title(ev.status_to) if ev.status_to else ev.action
@@ -66,4 +69,10 @@ class AppealCardStep(Step):
         found = await appeals.owned(ctx.session, ctx.citizen.id, appeal_id=ctx.data.get("appeal_id"))
         if found is None:  # not theirs, or gone: never show another person's appeal
             return Reply(T.STATUS_NOT_FOUND.format(number="—"), nav)
-        return Reply(appeal_card(ctx, found), nav)
+        text, extra = appeal_card(ctx, found), []
+        if found.status == appeals.CLARIFICATION:
+            extra = [[Button(T.ANSWER_CLARIFICATION, f"clar:{found.id}")]]
+        elif found.status in appeals.FINAL:
+            text += "\n\n" + T.RATE_PROMPT
+            extra = rating_buttons(found.id)
+        return Reply(text, [*extra, *nav])

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, MetaData, String, Text,
-    TypeDecorator, UniqueConstraint, Index,
+    TypeDecorator, UniqueConstraint, Index, false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -120,6 +120,7 @@ class Appeal(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline: Mapped[date] = mapped_column(Date)
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    extended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     events: Mapped[list[AppealEvent]] = relationship(
         back_populates="appeal", order_by="AppealEvent.id"
@@ -211,3 +212,48 @@ class LinkCode(Base):
 
 
 Index("ix_appeals_citizen_registered", Appeal.citizen_id, Appeal.registered_at)
+
+
+class OutboxMessage(Base):
+    """A message that must reach a person, written in the same transaction as its cause.
+
+    status: pending -> sent | dead (failed for good) ; `task` rows are postal letters for staff.
+    """
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"), index=True)
+    notice: Mapped[str] = mapped_column(String(36), index=True)  # one notice, several channel rows
+    kind: Mapped[str] = mapped_column(String(24))  # status | answer | reminder | staff | mailing
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | vk | email | post | console
+    address: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]  # not sent after this moment (a reminder after the visit began)
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+Index("ix_outbox_due", OutboxMessage.status, OutboxMessage.not_before)
+
+
+class Rating(Base):
+    """A citizen's rating of a final answer or a visit (R-3.9, R-6.8)."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("appeal_id", "channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

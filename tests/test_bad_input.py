@@ -131,3 +131,14 @@ async def test_double_press_of_send_registers_once(chat, app):
     assert "устарела" in text
     async with app.sessionmaker() as s:
         assert len((await s.execute(select(Appeal))).scalars().all()) == 1
+
+
+async def test_a_redelivered_update_is_handled_once(app):
+    from dialogs.events import Inbound
+
+    first = await app.engine.handle(Inbound("telegram", "5", command="start"), update_key="42")
+    assert first and "Что вы хотите сделать?" in first[-1].text
+    pressed = Inbound("telegram", "5", button="menu:appeal")
+    assert await app.engine.handle(pressed, update_key="43")
+    assert await app.engine.handle(pressed, update_key="43") is None
+    assert await app.engine.handle(Inbound("vk", "5", command="start"), update_key="43")  # other channel

@@ -6,13 +6,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from dialogs.abuse import screen
 from storage.models import Appeal, AppealCounter, AppealEvent, StoredFile
+from storage.upsert import insert_ignore
 
 REGISTERED = "registered"
 IN_WORK = "in_work"
@@ -41,8 +40,7 @@ class Draft:
 
 async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
     """Sequential per year, never reused: the counter row is locked by the update."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(AppealCounter).values(year=year, last=0).on_conflict_do_nothing())
+    await insert_ignore(session, AppealCounter, year=year, last=0)
     seq = (
         await session.execute(
             update(AppealCounter)

@@ -1,0 +1,87 @@
+"""What a citizen does with a notice: rate a final answer (R-3.9), answer a clarifying
+question (R-3.6). These buttons arrive outside a conversation, so each is checked here."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.services import appeals, lifecycle
+from dialogs import texts as T
+from dialogs.context import NAV_MENU, Context, Step, global_button, step
+from dialogs.events import Button, Reply
+from storage.models import Rating, StoredFile
+
+
+def _ints(payload: str) -> list[int] | None:
+    parts = payload.split(":")[1:]
+    return [int(p) for p in parts] if parts and all(p.isdigit() for p in parts) else None
+
+
+@global_button("rate:")
+async def rate(ctx: Context, payload: str) -> str:
+    nums = _ints(payload)
+    appeal = await appeals.owned(ctx.session, ctx.citizen.id, appeal_id=nums[0]) if nums and len(nums) == 2 else None
+    if appeal is None or appeal.status not in appeals.FINAL or nums[1] not in (1, 2, 3):
+        ctx.note(T.RATE_UNKNOWN)
+        return "menu"
+    channel = ctx.event.channel
+    existing = (await ctx.session.execute(
+        select(Rating).where(Rating.appeal_id == appeal.id, Rating.channel == channel))).scalar_one_or_none()
+    if existing:
+        existing.score, existing.created_at = nums[1], ctx.now()
+    else:
+        ctx.session.add(Rating(citizen_id=ctx.citizen.id, appeal_id=appeal.id, staff_id=appeal.assigned_staff_id,
+                               channel=channel, score=nums[1], created_at=ctx.now()))
+    await ctx.session.flush()
+    ctx.note(T.RATED)
+    return "menu"
+
+
+@global_button("clar:")
+async def clarify(ctx: Context, payload: str) -> str:
+    nums = _ints(payload)
+    appeal = await appeals.owned(ctx.session, ctx.citizen.id, appeal_id=nums[0]) if nums else None
+    if appeal is None:
+        ctx.note(T.STALE_BUTTON)
+        return "menu"
+    if appeal.status != appeals.CLARIFICATION:
+        ctx.note(T.CLARIFY_NOT_NEEDED.format(number=appeal.number))
+        return "menu"
+    ctx.data = {"appeal_id": appeal.id, "number": appeal.number}
+    return "appeal.clarify"
+
+
+@step
+class Clarify(Step):
+    name = "appeal.clarify"
+    takes_text = True
+    takes_files = True
+
+    async def show(self, ctx: Context) -> Reply:
+        return Reply(T.CLARIFY_ASK.format(number=ctx.data.get("number", "")),
+                     [[Button(T.CANCEL, "nav:cancel"), Button(T.MENU, NAV_MENU)]])
+
+    async def on_files(self, ctx: Context) -> str | None:
+        from dialogs.appeal import Text  # the same checks as in the wizard
+
+        return await Text().on_files(ctx)
+
+    async def on_text(self, ctx: Context, text: str) -> str | None:
+        text = text.strip()
+        if not text:
+            ctx.note(T.TEXT_EMPTY)
+            return None
+        appeal = await lifecycle.load(ctx.session, ctx.data.get("appeal_id", 0))
+        if appeal is None or appeal.citizen_id != ctx.citizen.id or appeal.status != appeals.CLARIFICATION:
+            ctx.note(T.CLARIFY_NOT_NEEDED.format(number=ctx.data.get("number", "")))
+            return "menu"
+        await lifecycle.act(ctx.session, appeal, "clarified", profile=ctx.profile, now=ctx.now(),
+                            citizen_id=ctx.citizen.id, note=text[: ctx.profile.limits.appeal_text_max])
+        file_ids = ctx.data.get("files", [])
+        if file_ids:
+            for f in (await ctx.session.execute(select(StoredFile).where(
+                    StoredFile.id.in_(file_ids), StoredFile.citizen_id == ctx.citizen.id))).scalars():
+                f.appeal_id = appeal.id
+        ctx.note(T.NOTICE_CLARIFIED.format(number=appeal.number))
+        return "menu"
+
+

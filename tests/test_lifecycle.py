@@ -1,0 +1,142 @@
+"""The appeal state machine and the notices it produces (R-3.4–R-3.9)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from bot.services.lifecycle import IllegalMove
+from storage.models import AppealEvent, Rating
+from tests.conftest import Chat
+from tests.journey import submit_appeal
+from tests.outbox_helpers import act, add_staff, appeal, outbox_rows
+
+
+async def test_full_lifecycle_history_and_notices_R_3_8_R_3_9(chat, app):
+    """Every move is recorded with actor and time; the answer goes to the mandatory e-mail AND the
+    chosen messenger (R-3.8), and carries the survey and an in-bot rating (R-3.9)."""
+    await submit_appeal(chat)
+    staff = await add_staff(app)
+    await act(app, "take", staff)
+    await act(app, "ask", staff, note="Какой номер квартиры?")
+    await chat.press_payload("clar:1")
+    text = await chat.say("Квартира 12")
+    assert "ваш ответ приложен к обращению ЖН-2026-000001" in text
+    await act(app, "answer", staff, note="Управляющей компании выдано предписание починить крышу до 1 апреля.")
+    a = await appeal(app)
+    assert a.status == "answered" and a.assigned_staff_id == staff.id
+    async with app.sessionmaker() as s:
+        events = (await s.execute(select(AppealEvent).order_by(AppealEvent.id))).scalars().all()
+    assert [(e.action, e.actor, e.status_to) for e in events] == [
+        ("registered", "citizen", "registered"), ("take", "staff", "in_work"),
+        ("ask", "staff", "clarification"), ("clarified", "citizen", "in_work"), ("answer", "staff", "answered")]
+    assert events[3].note == "Квартира 12"
+    rows = await outbox_rows(app)
+    answer_rows = [r for r in rows if r.kind == "final"]
+    assert {(r.channel, r.address) for r in answer_rows} == {("email", "ivanova@example.ru"), ("telegram", "1001")}
+    for r in answer_rows:
+        assert "выдано предписание" in r.text
+        assert "оцените" in r.text
+        assert [b["payload"] for row in r.buttons for b in row] == ["rate:1:3", "rate:1:2", "rate:1:1"]
+    # registration: only e-mail (the chat saw it); in work and the question: both channels
+    status = [(r.channel, r.text.split("\n")[0]) for r in rows if r.kind == "status"]
+    assert status == [("email", "Обращение ЖН-2026-000001 зарегистрировано. Ответ подготовим не позднее 02.04.2026."),
+                      ("email", "Обращение ЖН-2026-000001 взято в работу. Ответ подготовим не позднее 02.04.2026."),
+                      ("telegram", "Обращение ЖН-2026-000001 взято в работу. Ответ подготовим не позднее 02.04.2026."),
+                      ("email", "По обращению ЖН-2026-000001 специалисту нужно уточнение:"),
+                      ("telegram", "По обращению ЖН-2026-000001 специалисту нужно уточнение:")]
+    assert "Какой номер квартиры?" in rows[-3].text
+    staff_rows = [r for r in rows if r.kind == "staff"]
+    assert [(r.channel, r.address) for r in staff_rows] == []  # no staff existed at registration
+    assert any(b["payload"] == "clar:1" for r in rows for row in r.buttons for b in row)
+
+
+async def test_rating_is_stored_per_appeal_channel_and_staff_R_3_9(chat, app):
+    await submit_appeal(chat)
+    staff = await add_staff(app)
+    await act(app, "take", staff)
+    await act(app, "answer", staff, note="Ответ.")
+    text = await chat.press_payload("rate:1:2")
+    assert "Спасибо за оценку" in text
+    await chat.press_payload("rate:1:3")  # a change of mind replaces the score
+    async with app.sessionmaker() as s:
+        [rating] = (await s.execute(select(Rating))).scalars().all()
+    assert (rating.appeal_id, rating.channel, rating.staff_id, rating.score) == (1, "telegram", staff.id, 3)
+
+
+async def test_forged_rating_and_clarification_buttons_are_refused(chat, app):
+    await submit_appeal(chat)
+    other = Chat(app, "2002")
+    await other.command("start")
+    assert "не найдено" in await other.press_payload("rate:1:3")  # not their appeal
+    assert "устарела" in await other.press_payload("clar:1")
+    assert "не найдено" in await chat.press_payload("rate:1:3")  # not final yet
+    assert "уточнений не нужно" in await chat.press_payload("clar:1")  # no question asked
+    assert "не найдено" in await chat.press_payload("rate:abc")
+
+
+async def test_illegal_transitions_are_refused_with_a_clear_message(chat, app):
+    await submit_appeal(chat)
+    staff = await add_staff(app)
+    with pytest.raises(IllegalMove, match="сейчас в статусе «зарегистрировано»"):
+        await act(app, "answer", staff, note="x")
+    with pytest.raises(IllegalMove, match="Нужен текст"):
+        await act(app, "refuse", staff, note="")
+    await act(app, "take", staff)
+    await act(app, "refuse", staff, note="Нарушение не подтвердилось: проверка 2 марта нарушений не нашла.")
+    with pytest.raises(IllegalMove, match="только руководитель"):
+        await act(app, "reopen", staff)
+    boss = await add_staff(app, name="Руководитель", role="supervisor", telegram_id="9002")
+    await act(app, "reopen", boss)
+    assert (await appeal(app)).status == "in_work"
+
+
+async def test_deadline_extension_once_with_reason_told_to_citizen(chat, app):
+    await submit_appeal(chat)
+    staff = await add_staff(app)
+    await act(app, "take", staff)
+    await act(app, "extend", staff, days=30, note="нужна выездная проверка")
+    a = await appeal(app)
+    # 2 April 2026 + 30 days = 2 May 2026 (Saturday) -> next working day after the May holidays.
+    assert a.deadline == date(2026, 5, 4) and a.extended
+    notice = (await outbox_rows(app))[-1]
+    assert "продлён до 04.05.2026" in notice.text and "выездная проверка" in notice.text
+    with pytest.raises(IllegalMove, match="только один раз"):
+        await act(app, "extend", staff, days=5, note="ещё")
+
+
+async def test_redirect_notice_goes_by_chosen_and_mandatory_channels_R_3_5(chat, app):
+    await submit_appeal(chat)
+    staff = await add_staff(app)
+    await act(app, "redirect", staff, agency="Роспотребнадзор", note="Качество воды проверяет Роспотребнадзор.")
+    rows = [r for r in await outbox_rows(app) if r.kind == "final"]
+    assert {r.channel for r in rows} == {"email", "telegram"}
+    assert all("передано в Роспотребнадзор" in r.text for r in rows)
+
+
+async def test_abuse_screen_override_puts_the_appeal_in_work_R_3_4(chat, app):
+    """R-3.4: a flagged appeal is kept as "not considered"; staff can override a false positive."""
+    final = await submit_appeal(chat, text="Вы там все идиоты и дебилы, почините крышу, иначе пожалеете")
+    assert "не может быть рассмотрено по существу" in final
+    a = await appeal(app)
+    assert a.status == "not_considered" and a.abuse_category
+    staff = await add_staff(app)
+    await act(app, "override", staff)
+    assert (await appeal(app)).status == "in_work"
+    assert "принято к рассмотрению" in (await outbox_rows(app))[-1].text
+
+
+async def test_transfer_is_recorded_and_not_told_to_the_citizen(chat, app):
+    await submit_appeal(chat)
+    a1 = await add_staff(app)
+    a2 = await add_staff(app, name="Сидоров", telegram_id="9003")
+    await act(app, "take", a1)
+    before = len(await outbox_rows(app))
+    await act(app, "transfer", a1, to_staff=a2, note="вопрос по капремонту, это к Сидорову")
+    assert (await appeal(app)).assigned_staff_id == a2.id
+    assert len(await outbox_rows(app)) == before
+    await chat.command("start")
+    await chat.press("Мои обращения")
+    card = await chat.press("ЖН-2026-000001")
+    assert "Сидоров" not in card
