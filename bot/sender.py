@@ -21,7 +21,7 @@ from storage.models import Citizen, Identity, OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10  # then the channel counts as failed for good
-LEASE = timedelta(seconds=120)  # a claim expires if its process died
+LEASE = timedelta(seconds=300)  # a claim expires if its process died
 FINAL_KINDS = {"answer", "final"}
 
 
@@ -34,10 +34,12 @@ class OutboxSender:
                  limits: dict[str, Limit] | None = None, batch: int = 100, concurrency: int = 30,
                  clock=utc_now, worker: str | None = None) -> None:
         self.sessionmaker, self.deliverers = sessionmaker, deliverers
-        self.pacers = {ch: Pacer(lim) for ch, lim in (limits or DEFAULT_LIMITS).items()}
+        self.pacers = {ch: Pacer(lim) for ch, lim in (DEFAULT_LIMITS if limits is None else limits).items()}
         self.batch, self.clock = batch, clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._gate = asyncio.Semaphore(concurrency)
+        self._outcomes: list = []
+        self._write_lock = asyncio.Lock()
 
     async def run_once(self) -> int:
         """Claim and deliver one batch of due messages; the number handled."""
@@ -86,78 +88,86 @@ class OutboxSender:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         if row.expires_at is not None and self.clock() >= row.expires_at:
-            await self._finish(row, status=outbox.DROPPED, error="expired before it could be sent")
+            await self._record(self._finish, row, outbox.DROPPED, "expired before it could be sent")
             return
         deliverer = self.deliverers[row.channel]
         reply = Reply(row.text, outbox.buttons_of(row), subject=row.subject)
+        pacer = self.pacers.get(row.channel)
+        if pacer:  # reserved in claim order, so one chat's notices keep their order
+            await pacer.wait(row.address)
         async with self._gate:
-            pacer = self.pacers.get(row.channel)
-            if pacer:
-                await pacer.wait(row.address)
             try:
                 await deliverer.deliver(row.address, reply, row.id)
             except RetryLater as e:
-                await self._retry(row, e.reason, e.seconds)
+                await self._record(self._retry, row, e.reason, e.seconds)
             except Unreachable as e:
                 log.warning("outbox %s: %s unreachable: %s", row.id, row.channel, e.reason)
-                await self._failed_for_good(row, e.reason)
+                await self._record(self._failed_for_good, row, e.reason)
             except Exception as e:  # a bug or a network error: retry, never lose the row
                 log.exception("outbox %s: delivery error", row.id)
-                await self._retry(row, f"{type(e).__name__}: {e}", None)
+                await self._record(self._retry, row, f"{type(e).__name__}: {e}", None)
             else:
-                await self._finish(row, status=outbox.SENT)
+                await self._record(self._finish, row, outbox.SENT, None)
 
-    async def _finish(self, row: OutboxMessage, *, status: str, error: str | None = None) -> None:
-        async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id)
-                .values(status=status, sent_at=self.clock() if status == outbox.SENT else None,
-                        attempts=OutboxMessage.attempts + 1, claimed_until=None, last_error=error)
-            )
+    async def _record(self, fn, *args) -> None:
+        """Group commit: outcomes that arrive while a write is under way go in the next one,
+        so a busy batch costs a few transactions, not one per message."""
+        self._outcomes.append((fn, args))
+        async with self._write_lock:
+            if not self._outcomes:
+                return  # written by the caller before us
+            todo, self._outcomes = self._outcomes, []
+            async with self.sessionmaker() as session, session.begin():
+                for f, a in todo:
+                    await f(session, *a)
 
-    async def _retry(self, row: OutboxMessage, reason: str, seconds: float | None) -> None:
+    async def _finish(self, session, row: OutboxMessage, status: str, error: str | None) -> None:
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id)
+            .values(status=status, sent_at=self.clock() if status == outbox.SENT else None,
+                    attempts=OutboxMessage.attempts + 1, claimed_until=None, last_error=error)
+        )
+
+    async def _retry(self, session, row: OutboxMessage, reason: str, seconds: float | None) -> None:
         attempts = row.attempts + 1
         if attempts >= MAX_ATTEMPTS:
-            await self._failed_for_good(row, f"gave up after {attempts} attempts: {reason}")
+            await self._failed_for_good(session, row, f"gave up after {attempts} attempts: {reason}")
             return
-        delay = max(seconds or 0.0, backoff(attempts) if seconds is None else 0.0)
-        async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id)
-                .values(attempts=attempts, not_before=self.clock() + timedelta(seconds=delay),
-                        claimed_until=None, claimed_by=None, last_error=reason[:500])
-            )
+        delay = seconds if seconds is not None else backoff(attempts)
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id)
+            .values(attempts=attempts, not_before=self.clock() + timedelta(seconds=delay),
+                    claimed_until=None, claimed_by=None, last_error=reason[:500])
+        )
 
-    async def _failed_for_good(self, row: OutboxMessage, reason: str) -> None:
+    async def _failed_for_good(self, session, row: OutboxMessage, reason: str) -> None:
         """Mark the row dead, the address unreachable, and send the notice by the next channel."""
-        async with self.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row.id)
+            .values(status=outbox.DEAD, attempts=OutboxMessage.attempts + 1, claimed_until=None,
+                    last_error=reason[:500])
+        )
+        if row.channel in outbox.MESSENGER_CHANNELS:
             await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id)
-                .values(status=outbox.DEAD, attempts=OutboxMessage.attempts + 1, claimed_until=None,
-                        last_error=reason[:500])
+                update(Identity).where(and_(Identity.channel == row.channel, Identity.external_id == row.address))
+                .values(reachable=False, unreachable_reason=reason[:200])
             )
-            if row.channel in outbox.MESSENGER_CHANNELS:
-                await session.execute(
-                    update(Identity).where(and_(Identity.channel == row.channel,
-                                                Identity.external_id == row.address))
-                    .values(reachable=False, unreachable_reason=reason[:200])
-                )
-            citizen = await session.get(Citizen, row.citizen_id) if row.citizen_id else None
-            if citizen is None:
-                return
-            used = (await session.execute(
-                select(OutboxMessage.channel, OutboxMessage.address).where(OutboxMessage.notice == row.notice)
-            )).all()
-            nxt = await outbox.fallback_target(session, citizen, exclude=[tuple(u) for u in used],
-                                               final=row.kind in FINAL_KINDS)
-            if nxt is None:
-                log.warning("outbox %s: no other channel for citizen %s", row.id, row.citizen_id)
-                return
-            await outbox.enqueue(
-                session, citizen_id=row.citizen_id, kind=row.kind, targets=[nxt], text=row.text,
-                subject=row.subject, buttons=outbox.buttons_of(row), appeal_id=row.appeal_id,
-                not_before=self.clock(), expires_at=row.expires_at, notice=row.notice,
-            )
+        citizen = await session.get(Citizen, row.citizen_id) if row.citizen_id else None
+        if citizen is None:
+            return
+        used = (await session.execute(
+            select(OutboxMessage.channel, OutboxMessage.address).where(OutboxMessage.notice == row.notice)
+        )).all()
+        nxt = await outbox.fallback_target(session, citizen, exclude=[tuple(u) for u in used],
+                                           final=row.kind in FINAL_KINDS)
+        if nxt is None:
+            log.warning("outbox %s: no other channel for citizen %s", row.id, row.citizen_id)
+            return
+        await outbox.enqueue(
+            session, citizen_id=row.citizen_id, kind=row.kind, targets=[nxt], text=row.text,
+            subject=row.subject, buttons=outbox.buttons_of(row), appeal_id=row.appeal_id,
+            not_before=self.clock(), expires_at=row.expires_at, notice=row.notice,
+        )
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         while not stop.is_set():
