@@ -74,6 +74,11 @@ class Faq(_Strict):
     answer: str
 
 
+class Canned(_Strict):
+    title: str = Field(max_length=40)
+    text: str
+
+
 class Limits(_Strict):
     appeal_text_max: int = 15000
     appeal_files_max: int = 10
@@ -99,6 +104,7 @@ class Profile(_Strict):
     refusals: list[Refusal] = Field(min_length=1)
     other_agencies: list[OtherAgency] = []
     faq: list[Faq] = []
+    canned_replies: list[Canned] = []
 
     @field_validator("topics", "needs", "refusals")
     @classmethod

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from bot.calendar import WorkCalendar
     from bot.profile import Profile
     from storage.files import FileStore
-    from storage.models import Citizen, Identity
+    from storage.models import Citizen, Identity, Staff
 
 
 def utc_now() -> datetime:
@@ -29,6 +29,7 @@ class Deps:
     max_file_bytes: int
     allowed_mime: frozenset[str]
     clock: Callable[[], datetime] = utc_now
+    staff_chat: tuple[str, str] | None = None  # (channel, chat id) for announcements
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Context:
     identity: Identity
     event: Inbound
     data: dict  # the persisted state of the current flow
+    staff: Staff | None = None  # set when the person is an active staff member
     notes: list[str] = field(default_factory=list)  # said before the next screen
     extra: list[Reply] = field(default_factory=list)  # whole messages before the next screen
 

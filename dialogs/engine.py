@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.services import citizens
+from bot.services import citizens, staffdesk
 from dialogs import texts as T
 from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps, utc_now
 from dialogs.events import Inbound, Reply
@@ -14,11 +14,12 @@ from storage.models import DialogState, ProcessedUpdate
 from storage.upsert import insert_ignore
 
 # Importing the flows registers their steps.
-from dialogs import appeal, link, menu, mine, notices, settings  # noqa: F401,E402
+from dialogs import appeal, link, menu, mine, notices, settings, staff, staff_actions  # noqa: F401,E402
 
 log = logging.getLogger(__name__)
 
 HOME = "menu"
+STAFF_HOME = "staff.menu"
 COMMAND_STEPS = {"appeal": "appeal.topic", "help": "help", "mine": "mine", "settings": "settings"}
 
 
@@ -42,8 +43,15 @@ class Engine:
                 session.add(state)
             data = copy.deepcopy(state.data or {})  # a fresh object, so any change is saved
             ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
+            ctx.staff = await staffdesk.staff_for(session, event.channel, event.user_id)
             current = state.step if state.step in STEPS else None
+            if current and current.startswith("staff.") and ctx.staff is None:  # no longer staff
+                ctx.note(T.STAFF_ONLY)
+                current = self._reset(ctx, data, HOME)
             target = await self._route(ctx, current, data)
+            if target.startswith("staff.") and ctx.staff is None:  # checked on every event
+                ctx.note(T.STAFF_ONLY)
+                target = self._reset(ctx, data, HOME)
             reply = await self._show(ctx, target, data)
             state.step = target
             data["flow"] = ctx.data
@@ -53,7 +61,8 @@ class Engine:
     async def _route(self, ctx: Context, current: str | None, data: dict) -> str:
         ev = ctx.event
         if ev.command in ("start", "menu"):
-            return self._reset(ctx, data, COMMAND_STEPS.get(ev.argument or "", HOME))
+            home = STAFF_HOME if ctx.staff else HOME
+            return self._reset(ctx, data, COMMAND_STEPS.get(ev.argument or "", home))
         if ev.command == "help":
             return self._reset(ctx, data, "help")
         if ev.command == "link" and ev.argument:

@@ -17,16 +17,19 @@ class MainMenu(Step):
         text = T.MENU_PROMPT
         if ctx.event.command == "start":
             text = T.WELCOME.format(agency=ctx.profile.agency.short_name) + "\n\n" + text
-        return Reply(text, column([
+        buttons = [
             Button(T.MENU_APPEAL, "menu:appeal"),
             Button(T.MENU_MINE, "menu:mine"),
             Button(T.MENU_HELP, "menu:help"),
             Button(T.MENU_SETTINGS, "menu:settings"),
-        ]))
+        ]
+        if ctx.staff:
+            buttons.append(Button(T.STAFF_MODE, "menu:staff"))
+        return Reply(text, column(buttons))
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         return {"menu:appeal": "appeal.topic", "menu:mine": "mine", "menu:help": "help",
-                "menu:settings": "settings"}.get(payload)
+                "menu:settings": "settings", "menu:staff": "staff.menu"}.get(payload)
 
     async def on_text(self, ctx: Context, text: str) -> str | None:
         ctx.note(T.USE_BUTTONS)

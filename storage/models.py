@@ -122,6 +122,7 @@ class Appeal(Base):
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     extended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
+    citizen: Mapped[Citizen] = relationship()
     events: Mapped[list[AppealEvent]] = relationship(
         back_populates="appeal", order_by="AppealEvent.id"
     )
@@ -257,3 +258,56 @@ class Rating(Base):
     channel: Mapped[str] = mapped_column(String(16))
     score: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Visits (R-6.x) ---
+
+
+class VisitSlot(Base):
+    """A time at a reception desk (or with a staff member) when one citizen can be received (R-6.1)."""
+
+    __tablename__ = "visit_slots"
+    __table_args__ = (UniqueConstraint("desk", "starts_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk: Mapped[str] = mapped_column(String(64))  # a desk name, or "staff:<id>"
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | closed
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Visit(Base):
+    """A citizen's booking of one slot, its reminder and its rating (R-6.1–R-6.8).
+
+    status: booked -> attended | no_show | cancelled. The partial unique index below lets
+    at most one visit that is not cancelled hold a slot: the database refuses a double booking.
+    """
+
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("visit_slots.id"))
+    topic: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12), default="booked")
+    starts_at: Mapped[datetime] = mapped_column(index=True)  # copied from the slot
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # where the reminder goes
+    extra_channel: Mapped[str | None] = mapped_column(String(16))  # its duplicate (R-6.4)
+    remind: Mapped[str] = mapped_column(String(8), default="none")  # day | 2h | none
+    reminder_notice: Mapped[str | None] = mapped_column(String(36))  # the outbox notice to cancel
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # .ics SEQUENCE, +1 per reschedule
+    booked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(16))  # citizen | office
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    marked_at: Mapped[datetime | None]
+    rating_notice: Mapped[str | None] = mapped_column(String(36))  # set once the request is queued
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None]
+
+    slot: Mapped[VisitSlot] = relationship()
+
+
+Index("uq_visits_active_slot", Visit.slot_id, unique=True,
+      sqlite_where=Visit.status != "cancelled", postgresql_where=Visit.status != "cancelled")

@@ -203,7 +203,7 @@ async def announce_to_staff(session: AsyncSession, appeal: Appeal, *, profile: P
     targets += [("vk", m.vk_id) for m in members if m.vk_id and not m.telegram_id]
     if targets:
         await outbox.enqueue(session, citizen_id=None, kind="staff", targets=targets, text=text,
-                             buttons=[[Button(T.STAFF_OPEN_CARD, f"st:card:{appeal.id}")]],
+                             buttons=[[Button(T.STAFF_OPEN_CARD, f"sc:{appeal.id}")]],
                              appeal_id=appeal.id, not_before=now)
 
 

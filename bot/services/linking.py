@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Appeal, Citizen, Consent, Identity, LinkCode, StoredFile
+from storage.models import Base, Citizen, Identity, LinkCode
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8
@@ -46,8 +46,9 @@ async def redeem(session: AsyncSession, identity: Identity, code: str, now: date
 async def merge(session: AsyncSession, source_id: int, target_id: int) -> None:
     """Move every record of citizen `source_id` to `target_id`; keep target's own details first."""
     source, target = await session.get(Citizen, source_id), await session.get(Citizen, target_id)
-    for table in (Identity, Appeal, Consent, StoredFile, LinkCode):
-        await session.execute(update(table).where(table.citizen_id == source_id).values(citizen_id=target_id))
+    for table in Base.metadata.sorted_tables:  # every table that refers to a citizen
+        if "citizen_id" in table.c:
+            await session.execute(update(table).where(table.c.citizen_id == source_id).values(citizen_id=target_id))
     for field in ("full_name", "email", "phone", "postal_address", "notify_channel"):
         if getattr(target, field) is None:
             setattr(target, field, getattr(source, field))

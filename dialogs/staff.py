@@ -1,0 +1,245 @@
+"""Staff mode: the menu with queue counts, the queues, the appeal card (R-3.4–R-3.9)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from bot.services import appeals, staffdesk
+from bot.services.lifecycle import FINAL, OPEN
+from dialogs import texts as T
+from dialogs.context import NAV_MENU, Context, Step, column, global_button, step
+from dialogs.events import Button, OutFile, Reply
+from dialogs.mine import local, status_title
+from storage.models import Appeal, Identity, OutboxMessage, Staff
+
+CARD_TEXT_LIMIT = 2500
+CARD_FILES_LIMIT = 5
+
+
+class StaffStep(Step):
+    """Every staff screen re-checks the role on the server before doing anything."""
+
+    async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if ctx.staff is None:
+            ctx.note(T.STAFF_ONLY)
+            return "menu"
+        return await self.staff_button(ctx, payload)
+
+    async def on_text(self, ctx: Context, text: str) -> str | None:
+        if ctx.staff is None:
+            ctx.note(T.STAFF_ONLY)
+            return "menu"
+        return await self.staff_text(ctx, text)
+
+    async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        return None
+
+    async def staff_text(self, ctx: Context, text: str) -> str | None:
+        ctx.note(T.USE_BUTTONS)
+        return None
+
+
+def today(ctx: Context):
+    return ctx.now().astimezone(ctx.deps.calendar.tz).date()
+
+
+@step
+class StaffMenu(StaffStep):
+    name = "staff.menu"
+
+    async def show(self, ctx: Context) -> Reply:
+        n = await staffdesk.counts(ctx.session, ctx.staff, today(ctx))
+        text = T.STAFF_MENU.format(name=ctx.staff.name, role=T.ROLE_TITLES.get(ctx.staff.role, ctx.staff.role),
+                                   letters=n["letters"], failed=n["failed"], **{k: n[k] for k in staffdesk.QUEUES if k != "flagged"})
+        return Reply(text, [
+            [Button(T.STAFF_Q_NEW.format(n=n["new"]), "sq:new"), Button(T.STAFF_Q_MINE.format(n=n["mine"]), "sq:mine")],
+            [Button(T.STAFF_Q_OVERDUE.format(n=n["overdue"]), "sq:overdue"),
+             Button(T.STAFF_Q_SOON.format(n=n["soon"]), "sq:soon")],
+            [Button(T.STAFF_Q_FLAGGED.format(n=n["flagged"]), "sq:flagged")],
+            [Button(T.STAFF_LETTERS.format(n=n["letters"]), "st:letters"),
+             Button(T.STAFF_FAILED.format(n=n["failed"]), "st:failed")],
+            [Button(T.STAFF_CITIZEN_VIEW, "st:citizen")],
+        ])
+
+    async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        if payload.startswith("sq:") and payload[3:] in staffdesk.QUEUES:
+            ctx.data["queue"] = payload[3:]
+            return "staff.queue"
+        return {"st:letters": "staff.letters", "st:failed": "staff.failed", "st:citizen": "menu"}.get(payload)
+
+
+@step
+class StaffQueue(StaffStep):
+    name = "staff.queue"
+
+    async def show(self, ctx: Context) -> Reply:
+        name = ctx.data.get("queue", "new")
+        items = await staffdesk.queue(ctx.session, name, ctx.staff, today(ctx))
+        nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
+        if not items:
+            return Reply(T.STAFF_QUEUE_EMPTY, nav)
+        buttons = [Button(T.STAFF_ITEM.format(number=a.number, deadline=f"{a.deadline:%d.%m}"), f"sc:{a.id}")
+                   for a in items]
+        return Reply(T.STAFF_QUEUE.format(title=T.STAFF_QUEUE_TITLES[name]), [*column(buttons), *nav])
+
+    async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        if payload.startswith("sc:") and payload[3:].isdigit():
+            ctx.data["appeal_id"] = int(payload[3:])
+            return "staff.card"
+        return None
+
+
+@global_button("sc:")
+async def open_card(ctx: Context, payload: str) -> str | None:
+    """From a new-appeal announcement; only staff get anywhere."""
+    if ctx.staff is None or not payload[3:].isdigit():
+        ctx.note(T.STAFF_ONLY if ctx.staff is None else T.STALE_BUTTON)
+        return "menu"
+    ctx.data = {"appeal_id": int(payload[3:])}
+    return "staff.card"
+
+
+async def card_text(ctx: Context, appeal: Appeal) -> str:
+    session, profile = ctx.session, ctx.profile
+    topic, need = profile.topic(appeal.topic), profile.need(appeal.need)
+    assignee = await session.get(Staff, appeal.assigned_staff_id) if appeal.assigned_staff_id else None
+    idents = (await session.execute(select(Identity).where(Identity.citizen_id == appeal.citizen_id))).scalars()
+    channels = ", ".join(
+        f"{T.CHANNEL_NAMES.get(i.channel, i.channel)}{'' if i.reachable else ' (недоступен: ' + (i.unreachable_reason or '') + ')'}"
+        for i in idents)
+    citizen = appeal.citizen if "citizen" in appeal.__dict__ else None
+    contacts = ", ".join(filter(None, [getattr(citizen, "email", None), getattr(citizen, "phone", None)])) or T.STAFF_NONE
+    failures = (await session.execute(select(OutboxMessage).where(
+        OutboxMessage.appeal_id == appeal.id, OutboxMessage.status == "dead"))).scalars().all()
+    history = []
+    for ev in appeal.events:
+        who = T.STAFF_HISTORY_ACTOR.get(ev.actor, ev.actor)
+        what = ev.action + (f" → {status_title(ev.status_to)}" if ev.status_to else "")
+        history.append(f"{local(ctx, ev.at)} {who}: {what}" + (f" — {ev.note}" if ev.note else ""))
+    text = appeal.text if len(appeal.text) <= CARD_TEXT_LIMIT else appeal.text[:CARD_TEXT_LIMIT] + "…"
+    answer = (T.WHERE_EMAIL if appeal.answer_channel == "email" else T.WHERE_POST).format(address=appeal.answer_address)
+    return T.STAFF_CARD.format(
+        number=appeal.number, status=status_title(appeal.status), topic=topic.title if topic else appeal.topic,
+        need=need.title if need else appeal.need, deadline=f"{appeal.deadline:%d.%m.%Y}",
+        extended=T.STAFF_EXTENDED if appeal.extended else "",
+        redirect_by=f"{(appeal.registered_at + timedelta(days=profile.limits.redirect_days)).astimezone(ctx.deps.calendar.tz):%d.%m.%Y}",
+        assignee=assignee.name if assignee else T.STAFF_NOBODY, name=appeal.full_name, answer=answer,
+        contacts=contacts, channels=channels or T.STAFF_NONE,
+        abuse=T.STAFF_CARD_ABUSE.format(why=T.ABUSE_WHY.get(appeal.abuse_category, ""), fragment=appeal.abuse_fragment)
+        if appeal.abuse_category else "",
+        failures=T.STAFF_CARD_FAILURES.format(items="; ".join(f"{f.channel}: {f.last_error}" for f in failures))
+        if failures else "",
+        text=text, files=", ".join(f.file_name for f in appeal.files) or T.STAFF_NONE, history="\n".join(history),
+    )
+
+
+def action_buttons(ctx: Context, appeal: Appeal) -> list[list[Button]]:
+    s, a = appeal.status, appeal.id
+    rows: list[list[Button]] = []
+    if s in OPEN and appeal.assigned_staff_id != ctx.staff.id:
+        rows.append([Button(T.STAFF_TAKE, f"sa:take:{a}")])
+    if s == appeals.IN_WORK:
+        rows.append([Button(T.STAFF_ANSWER, f"sa:answer:{a}"), Button(T.STAFF_ASK, f"sa:ask:{a}")])
+    if s in (appeals.REGISTERED, appeals.IN_WORK):
+        rows.append([Button(T.STAFF_REDIRECT, f"sa:redirect:{a}"), Button(T.STAFF_REFUSE, f"sa:refuse:{a}")])
+        rows.append([Button(T.STAFF_NOT_CONSIDER, f"sa:not_consider:{a}")])
+    if s == appeals.NOT_CONSIDERED and appeal.abuse_category:
+        rows.append([Button(T.STAFF_OVERRIDE, f"sa:override:{a}")])
+    if s in OPEN:
+        row = [Button(T.STAFF_TRANSFER, f"sa:transfer:{a}")]
+        if not appeal.extended:
+            row.append(Button(T.STAFF_EXTEND, f"sa:extend:{a}"))
+        rows.append(row)
+    if s in FINAL and ctx.staff.role == "supervisor":
+        rows.append([Button(T.STAFF_REOPEN, f"sa:reopen:{a}")])
+    if appeal.files:
+        rows.append([Button(T.STAFF_FILES, f"sf:{a}")])
+    return rows
+
+
+@step
+class StaffCard(StaffStep):
+    name = "staff.card"
+
+    async def show(self, ctx: Context) -> Reply:
+        from sqlalchemy.orm import selectinload
+
+        appeal = (await ctx.session.execute(
+            select(Appeal).where(Appeal.id == ctx.data.get("appeal_id", 0))
+            .options(selectinload(Appeal.events), selectinload(Appeal.files), selectinload(Appeal.citizen))
+        )).scalar_one_or_none()
+        nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
+        if appeal is None:
+            return Reply(T.STAFF_QUEUE_EMPTY, nav)
+        files = []
+        if ctx.data.pop("show_files", False):
+            files = [OutFile(f.file_name, f.mime, ctx.deps.files.get(f.sha256)) for f in appeal.files[:CARD_FILES_LIMIT]]
+        return Reply(await card_text(ctx, appeal), [*action_buttons(ctx, appeal), *nav], files=files)
+
+    async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        if payload.startswith("sf:"):
+            ctx.data["show_files"] = True
+            return None
+        if payload.startswith("sa:"):
+            from dialogs.staff_actions import FIELDS, execute
+
+            _, action, appeal_id = payload.split(":")
+            if action not in FIELDS or not appeal_id.isdigit():
+                return None
+            if action == "take":  # nothing to ask
+                await execute(ctx, action, int(appeal_id), {})
+                return None
+            ctx.data.update(action=action, appeal_id=int(appeal_id), pending={})
+            return "staff.action"
+        return None
+
+
+@step
+class Letters(StaffStep):
+    """Postal letters are tasks for staff (R-2.2: the mandatory channel is post)."""
+
+    name = "staff.letters"
+
+    async def show(self, ctx: Context) -> Reply:
+        rows = await staffdesk.letters(ctx.session)
+        nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
+        if not rows:
+            return Reply(T.STAFF_QUEUE_EMPTY, nav)
+        numbers = {a.id: a.number for a in (await ctx.session.execute(
+            select(Appeal).where(Appeal.id.in_([r.appeal_id for r in rows if r.appeal_id])))).scalars()}
+        items = "\n\n".join(T.STAFF_LETTER_ITEM.format(number=numbers.get(r.appeal_id, "—"), address=r.address,
+                                                       text=r.text[:500]) for r in rows)
+        ctx.data["letters"] = [r.id for r in rows]
+        return Reply(T.STAFF_LETTERS_LIST.format(items=items), [[Button(T.STAFF_LETTER_SENT, "sl:sent")], *nav])
+
+    async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        if payload == "sl:sent" and ctx.data.get("letters"):
+            await ctx.session.execute(update(OutboxMessage).where(
+                OutboxMessage.id.in_(ctx.data["letters"]), OutboxMessage.status == "task")
+                .values(status="sent", sent_at=ctx.now(), last_error=f"posted by staff #{ctx.staff.id}"))
+            ctx.data["letters"] = []
+        return None
+
+
+@step
+class Failed(StaffStep):
+    name = "staff.failed"
+
+    async def show(self, ctx: Context) -> Reply:
+        rows = await staffdesk.failed(ctx.session)
+        nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
+        if not rows:
+            return Reply(T.STAFF_QUEUE_EMPTY, nav)
+        numbers = {a.id: a.number for a in (await ctx.session.execute(
+            select(Appeal).where(Appeal.id.in_([r.appeal_id for r in rows if r.appeal_id])))).scalars()}
+        items = "\n".join(T.STAFF_FAILED_ITEM.format(number=numbers.get(r.appeal_id, "—"), channel=r.channel,
+                                                     error=r.last_error or "") for r in rows)
+        buttons = [Button(numbers[r.appeal_id], f"sc:{r.appeal_id}") for r in rows if r.appeal_id in numbers]
+        unique = list({b.payload: b for b in buttons}.values())
+        return Reply(T.STAFF_FAILED_LIST.format(items=items), [*column(unique), *nav])
+
+    async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        return None  # "sc:" presses are global and open the card
+
+

@@ -1,0 +1,170 @@
+"""Staff actions on an appeal: a short form per action, a confirmation, then the state machine."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.services import lifecycle, outbox, staffdesk
+from dialogs import texts as T
+from dialogs.context import Context, column, step
+from dialogs.events import Button, Reply
+from dialogs.staff import StaffStep
+from storage.models import Staff
+
+TEXT_LIMIT = 4000
+# What each action asks for, in order. Fields ending in "?" may be skipped.
+FIELDS = {
+    "take": [], "override": [], "reopen": [],
+    "answer": ["text"], "ask": ["text"],
+    "redirect": ["agency", "text"],
+    "refuse": ["refusal", "extra?"],
+    "not_consider": ["category"],
+    "extend": ["days", "text"],
+    "transfer": ["colleague", "note?"],
+}
+DAYS = (7, 14, 30)
+
+
+def missing(ctx: Context) -> str | None:
+    pending = ctx.data.get("pending", {})
+    return next((f for f in FIELDS.get(ctx.data.get("action"), []) if f.rstrip("?") not in pending), None)
+
+
+async def execute(ctx: Context, action: str, appeal_id: int, pending: dict) -> None:
+    """Apply the action; a refusal by the state machine is shown, never raised."""
+    appeal = await lifecycle.load(ctx.session, appeal_id)
+    if appeal is None:
+        ctx.note(T.STAFF_QUEUE_EMPTY)
+        return
+    profile, kwargs = ctx.profile, {}
+    if action == "refuse":
+        template = next((r for r in profile.refusals if r.id == pending.get("refusal")), None)
+        kwargs["note"] = "\n\n".join(filter(None, [template.text if template else "", pending.get("extra")]))
+    elif action == "not_consider":
+        kwargs["note"] = pending.get("category")
+        if not appeal.abuse_category:
+            appeal.abuse_category = pending.get("category")
+    elif action == "redirect":
+        kwargs.update(agency=pending.get("agency"), note=pending.get("text"))
+    elif action == "extend":
+        kwargs.update(days=pending.get("days"), note=pending.get("text"))
+    elif action == "transfer":
+        kwargs.update(to_staff=await ctx.session.get(Staff, pending.get("colleague")), note=pending.get("note"))
+    else:
+        kwargs["note"] = pending.get("text")
+    try:
+        await lifecycle.act(ctx.session, appeal, action, profile=profile, now=ctx.now(), staff=ctx.staff,
+                            deadline_for=ctx.deps.calendar.deadline, **kwargs)
+    except lifecycle.IllegalMove as e:
+        ctx.note(str(e))
+        return
+    if action == "transfer" and kwargs["to_staff"]:
+        await tell_colleague(ctx, kwargs["to_staff"], appeal, pending.get("note"))
+    ctx.note(T.STAFF_DONE.format(action=T.STAFF_ACTION_TITLES[action]))
+
+
+async def tell_colleague(ctx: Context, colleague: Staff, appeal, note: str | None) -> None:
+    target = ("telegram", colleague.telegram_id) if colleague.telegram_id else ("vk", colleague.vk_id)
+    text = f"{ctx.staff.name} передал(а) вам обращение {appeal.number}." + (f"\n{note}" if note else "")
+    await outbox.enqueue(ctx.session, citizen_id=None, kind="staff", targets=[target], text=text,
+                         buttons=[[Button(T.STAFF_OPEN_CARD, f"sc:{appeal.id}")]], appeal_id=appeal.id,
+                         not_before=ctx.now())
+
+
+@step
+class StaffAction(StaffStep):
+    name = "staff.action"
+    takes_text = True
+
+    async def show(self, ctx: Context) -> Reply:
+        field = missing(ctx)
+        cancel = [[Button(T.CANCEL, "nav:back")]]
+        profile = ctx.profile
+        if field == "text" and ctx.data["action"] == "answer":
+            canned = [Button(c.title, f"sv:canned:{i}") for i, c in enumerate(profile.canned_replies)]
+            return Reply(T.STAFF_ASK_ANSWER, [*column(canned), *cancel])
+        if field == "text" and ctx.data["action"] == "ask":
+            return Reply(T.STAFF_ASK_QUESTION, cancel)
+        if field == "agency":
+            return Reply(T.STAFF_ASK_AGENCY, [*column([Button(a.name[:40], f"sv:agency:{i}")
+                                                       for i, a in enumerate(profile.other_agencies)]), *cancel])
+        if field == "text" and ctx.data["action"] == "redirect":
+            return Reply(T.STAFF_ASK_REDIRECT_REASON.format(agency=ctx.data["pending"]["agency"]), cancel)
+        if field == "refusal":
+            return Reply(T.STAFF_ASK_REFUSAL, [*column([Button(r.title, f"sv:refusal:{r.id}")
+                                                        for r in profile.refusals]), *cancel])
+        if field == "extra?":
+            template = next((r for r in profile.refusals if r.id == ctx.data["pending"]["refusal"]), None)
+            return Reply(T.STAFF_ASK_REFUSAL_EXTRA.format(title=template.title if template else "—"),
+                         [[Button(T.STAFF_NO_EXTRA, "sv:skip")], *cancel])
+        if field == "category":
+            return Reply(T.STAFF_ASK_ABUSE, [*column([Button(why.capitalize()[:40], f"sv:category:{key}")
+                                                      for key, why in T.ABUSE_WHY.items()]), *cancel])
+        if field == "days":
+            return Reply(T.STAFF_ASK_DAYS, [[Button(f"+{d} дн.", f"sv:days:{d}") for d in DAYS], *cancel])
+        if field == "text" and ctx.data["action"] == "extend":
+            return Reply(T.STAFF_ASK_EXTEND_REASON, cancel)
+        if field == "colleague":
+            others = await staffdesk.colleagues(ctx.session, ctx.staff)
+            if not others:
+                return Reply(T.STAFF_NO_COLLEAGUES, cancel)
+            return Reply(T.STAFF_ASK_COLLEAGUE, [*column([Button(o.name[:40], f"sv:colleague:{o.id}")
+                                                          for o in others]), *cancel])
+        if field == "note?":
+            return Reply(T.STAFF_ASK_TRANSFER_NOTE, [[Button(T.STAFF_NO_NOTE, "sv:skip")], *cancel])
+        return Reply(await self._summary(ctx), [[Button(T.STAFF_CONFIRM_OK, "sv:confirm")], *cancel])
+
+    async def _summary(self, ctx: Context) -> str:
+        appeal = await lifecycle.load(ctx.session, ctx.data.get("appeal_id", 0))
+        pending = ctx.data.get("pending", {})
+        details = []
+        for key, value in pending.items():
+            if key == "colleague":
+                member = await ctx.session.get(Staff, value)
+                value = member.name if member else value
+            if key == "refusal":
+                value = next((r.text for r in ctx.profile.refusals if r.id == value), value)
+            if key == "category":
+                value = T.ABUSE_WHY.get(value, value)
+            if value not in (None, ""):
+                details.append(str(value))
+        text = T.STAFF_CONFIRM.format(number=appeal.number if appeal else "—",
+                                      action=T.STAFF_ACTION_TITLES.get(ctx.data.get("action"), ""),
+                                      details="\n\n".join(details))
+        return f"{text}\n\n{T.STAFF_CONFIRM_ADD}" if "text" in pending else text
+
+    async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        pending, field = ctx.data.setdefault("pending", {}), missing(ctx)
+        kind, _, value = payload.partition(":")[2].partition(":")
+        if payload == "sv:confirm" and field is None:
+            await execute(ctx, ctx.data["action"], ctx.data["appeal_id"], pending)
+            return "staff.card"
+        if payload == "sv:skip" and field and field.endswith("?"):
+            pending[field.rstrip("?")] = ""
+        elif kind == "canned" and value.isdigit() and int(value) < len(ctx.profile.canned_replies):
+            pending["text"] = ctx.profile.canned_replies[int(value)].text
+        elif kind == "agency" and value.isdigit() and int(value) < len(ctx.profile.other_agencies):
+            pending["agency"] = ctx.profile.other_agencies[int(value)].name
+        elif kind in ("refusal", "category"):
+            pending[kind] = value
+        elif kind == "days" and value.isdigit():
+            pending["days"] = int(value)
+        elif kind == "colleague" and value.isdigit():
+            pending["colleague"] = int(value)
+        return None
+
+    async def staff_text(self, ctx: Context, text: str) -> str | None:
+        field = missing(ctx)
+        if field is None and "text" in ctx.data.get("pending", {}):
+            field, text = "text", f"{ctx.data['pending']['text'].rstrip()} {text.strip()}"  # adds to a template
+        if field not in ("text", "extra?", "note?"):
+            ctx.note(T.USE_BUTTONS)
+            return None
+        text = text.strip()
+        if not text:
+            ctx.note(T.TEXT_EMPTY)
+            return None
+        if len(text) > TEXT_LIMIT:
+            ctx.note(T.STAFF_TEXT_TOO_LONG.format(limit=TEXT_LIMIT))
+            return None
+        ctx.data["pending"][field.rstrip("?")] = text
+        return None
