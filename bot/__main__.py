@@ -16,11 +16,23 @@ log = logging.getLogger("bot")
 async def shell(settings: Settings) -> None:
     from channels.console import run_console
 
+    from bot.runner import periodic_jobs
+    from bot.scheduler import make_scheduler
+    from bot.sender import OutboxSender
+    from channels.console import ConsoleDeliverer
+    from channels.email import EmailDeliverer
+
     app = await build_app(settings)
+    deliverers = {"console": ConsoleDeliverer()}
+    if settings.smtp_host:
+        deliverers["email"] = EmailDeliverer(settings)
+    scheduler = make_scheduler(app, periodic_jobs(app, OutboxSender(app.sessionmaker, deliverers)))
+    scheduler.start()
     try:
         print(f"{app.profile.agency.name}: консольный чат. Выход: /quit\n")
         await run_console(app.engine)
     finally:
+        scheduler.shutdown(wait=False)
         await app.close()
 
 

@@ -53,6 +53,18 @@ def _file_event(path: Path, user_id: str) -> Inbound:
     return Inbound(Channel.CONSOLE, user_id, attachments=(Attachment(kind, path.name, mime, size, data),))
 
 
+class ConsoleDeliverer:
+    """Notices from the outbox for the console user are printed in the terminal."""
+
+    channel = Channel.CONSOLE
+
+    def __init__(self, write: Callable[[str], None] = print) -> None:
+        self.write = write
+
+    async def deliver(self, external_id: str, reply: Reply, key: int) -> None:
+        self.write("\n[уведомление]\n" + render(reply) + "\n")
+
+
 async def run_console(engine: Engine, user_id: str = "local", *, read: Callable[[], str] | None = None,
                       write: Callable[[str], None] = print) -> None:
     loop = asyncio.get_running_loop()
