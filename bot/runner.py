@@ -12,11 +12,13 @@ from aiohttp import web
 from bot.app import App
 from bot.scheduler import make_scheduler
 from bot.sender import OutboxSender
+from bot.services.housekeeping import forget_old
 from channels.email import EmailDeliverer
 
 log = logging.getLogger(__name__)
 SENDER_INTERVAL = 1.0
 RATINGS_INTERVAL = 60.0
+HOUSEKEEPING_INTERVAL = 3600.0
 
 
 async def serve(app_web: web.Application, host: str, port: int) -> web.AppRunner:
@@ -27,7 +29,10 @@ async def serve(app_web: web.Application, host: str, port: int) -> web.AppRunner
 
 
 def periodic_jobs(app: App, sender: OutboxSender) -> list:
-    jobs = [(sender.run_once, SENDER_INTERVAL)]
+    async def housekeeping() -> int:
+        return await forget_old(app.sessionmaker)
+
+    jobs = [(sender.run_once, SENDER_INTERVAL), (housekeeping, HOUSEKEEPING_INTERVAL)]
     with suppress(ImportError):
         from bot.services.visits import rating_job
 

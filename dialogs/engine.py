@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.services import citizens, staffdesk
 from dialogs import texts as T
-from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps, utc_now
+from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
 from dialogs.events import Inbound, Reply
 from storage.models import DialogState, ProcessedUpdate
 from storage.upsert import insert_ignore
@@ -33,7 +33,8 @@ class Engine:
         handled returns None: it is recorded in the same transaction as its effects."""
         async with self.sessionmaker() as session, session.begin():
             if update_key is not None and not await insert_ignore(
-                session, ProcessedUpdate, channel=event.channel, update_key=update_key[:64], processed_at=utc_now()
+                session, ProcessedUpdate, channel=event.channel, update_key=update_key[:64],
+                processed_at=self.deps.clock()
             ):
                 return None
             identity = await citizens.resolve(session, event.channel, event.user_id, event.display_name)

@@ -142,3 +142,15 @@ async def test_a_redelivered_update_is_handled_once(app):
     assert await app.engine.handle(pressed, update_key="43")
     assert await app.engine.handle(pressed, update_key="43") is None
     assert await app.engine.handle(Inbound("vk", "5", command="start"), update_key="43")  # other channel
+
+
+async def test_old_update_ids_are_forgotten_but_recent_ones_kept(app, clock):
+    from datetime import timedelta
+
+    from bot.services.housekeeping import forget_old
+    from dialogs.events import Inbound
+
+    await app.engine.handle(Inbound("telegram", "5", command="start"), update_key="1")
+    assert await forget_old(app.sessionmaker, now=clock.now + timedelta(days=1)) == 0
+    assert await app.engine.handle(Inbound("telegram", "5", command="start"), update_key="1") is None
+    assert await forget_old(app.sessionmaker, now=clock.now + timedelta(days=30)) == 1
