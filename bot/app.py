@@ -53,6 +53,7 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
         files=FileStore(settings.files_dir),
         max_file_bytes=settings.max_file_bytes,
         allowed_mime=settings.allowed_mime,
+        staff_chat=("telegram", settings.staff_chat_telegram) if settings.staff_chat_telegram else None,
     )
     if clock is not None:
         deps.clock = clock

@@ -336,7 +336,7 @@ class Summary(Step):
             citizen.notify_channel = extra
         await ctx.session.flush()
         await lifecycle.registered(ctx.session, appeal, profile=ctx.profile, now=ctx.now(),
-                                   seen_in=(ctx.event.channel, ctx.event.user_id))
+                                   seen_in=(ctx.event.channel, ctx.event.user_id), staff_chat=ctx.deps.staff_chat)
         ctx.data = {"registered": appeal.id}
         return "appeal.done"
 

@@ -146,3 +146,11 @@ async def test_illegal_action_is_refused_with_a_clear_message(chat, app, staff_c
     await act(app, "not_consider", other, note="insult")
     text = await staff_chat.press("Подтвердить")
     assert "Так нельзя: обращение ЖН-2026-000001 сейчас в статусе «не рассматривается по существу»" in text
+
+
+async def test_staff_group_chat_gets_announcements_when_configured(chat, app, staff_chat):
+    app.engine.deps.staff_chat = ("telegram", "-100500")
+    await submit_appeal(chat)
+    notes = [r for r in await outbox_rows(app) if r.kind == "staff"]
+    assert {r.address for r in notes} == {"9001", "-100500"}
+    assert all("Иванова" not in r.text for r in notes)

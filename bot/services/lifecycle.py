@@ -167,7 +167,7 @@ async def _notify(session: AsyncSession, appeal: Appeal, action: str, *, profile
 
 
 async def registered(session: AsyncSession, appeal: Appeal, *, profile: Profile, now: datetime,
-                     seen_in: tuple[str, str]) -> None:
+                     seen_in: tuple[str, str], staff_chat: tuple[str, str] | None = None) -> None:
     """Tell the citizen's other channels (the chat they wrote from already saw it), and staff on
     duty without the citizen's personal data."""
     citizen = await session.get(Citizen, appeal.citizen_id)
@@ -187,10 +187,11 @@ async def registered(session: AsyncSession, appeal: Appeal, *, profile: Profile,
         await outbox.enqueue(session, citizen_id=citizen.id, kind="final" if final else "status",
                              targets=targets, text=text, subject=subject, buttons=buttons,
                              appeal_id=appeal.id, not_before=now)
-    await announce_to_staff(session, appeal, profile=profile, now=now)
+    await announce_to_staff(session, appeal, profile=profile, now=now, staff_chat=staff_chat)
 
 
-async def announce_to_staff(session: AsyncSession, appeal: Appeal, *, profile: Profile, now: datetime) -> None:
+async def announce_to_staff(session: AsyncSession, appeal: Appeal, *, profile: Profile, now: datetime,
+                            staff_chat: tuple[str, str] | None = None) -> None:
     topic, need = profile.topic(appeal.topic), profile.need(appeal.need)
     flag = ""
     if appeal.abuse_category:
@@ -201,6 +202,8 @@ async def announce_to_staff(session: AsyncSession, appeal: Appeal, *, profile: P
     members = (await session.execute(select(Staff).where(Staff.active.is_(True)))).scalars().all()
     targets = [("telegram", m.telegram_id) for m in members if m.telegram_id]
     targets += [("vk", m.vk_id) for m in members if m.vk_id and not m.telegram_id]
+    if staff_chat:  # a staff group chat gets the same announcement
+        targets.append(staff_chat)
     if targets:
         await outbox.enqueue(session, citizen_id=None, kind="staff", targets=targets, text=text,
                              buttons=[[Button(T.STAFF_OPEN_CARD, f"sc:{appeal.id}")]],
