@@ -39,6 +39,7 @@ async def shell(settings: Settings) -> None:
 async def run(settings: Settings) -> None:
     if not settings.messengers_configured:
         log.info("no TELEGRAM_BOT_TOKEN or VK_GROUP_TOKEN: starting the console chat")
+        logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
         await shell(settings)
         return
     from bot.runner import run_channels
