@@ -14,7 +14,7 @@ class Limit:
 
 # Telegram: 30 messages/s overall, about 1/s per chat; VK: 20 requests/s.
 DEFAULT_LIMITS = {
-    "telegram": Limit(per_second=28.5, per_address_interval=1.05),
+    "telegram": Limit(per_second=29.0, per_address_interval=1.05),
     "vk": Limit(per_second=19.0, per_address_interval=0.0),
     "email": Limit(per_second=5.0),
 }
