@@ -1,8 +1,9 @@
 """Wiring: settings, profile, calendar, database and the dialog engine."""
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -35,6 +36,9 @@ class App:
     db: AsyncEngine
     sessionmaker: async_sessionmaker
     engine: Engine
+    # SQLite takes one writer at a time and makes the others sleep-poll; queueing them in
+    # the event loop instead keeps latency flat. PostgreSQL takes many.
+    db_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -57,7 +61,8 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
     )
     if clock is not None:
         deps.clock = clock
-    return App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps))
+    gate = asyncio.Semaphore(1 if db.dialect.name == "sqlite" else 16)
+    return App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps), gate)
 
 
 def setup_logging(level: str) -> None:

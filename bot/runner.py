@@ -3,6 +3,7 @@ sender and the periodic jobs, until SIGTERM or Ctrl+C."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from contextlib import suppress
@@ -81,9 +82,11 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
             tasks.append(asyncio.create_task(vk.run_polling(), name="vk-polling"))
             log.info("vk: Bots Long Poll")
 
-    sender = OutboxSender(app.sessionmaker, deliverers)
+    sender = OutboxSender(app.sessionmaker, deliverers, gate=app.db_gate)
     scheduler = make_scheduler(app, periodic_jobs(app, sender))
     scheduler.start()
+    gc.collect()
+    gc.freeze()  # long-lived start-up objects out of the collector's way: no pauses under load
     try:
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -32,7 +32,7 @@ def backoff(attempts: int) -> float:
 class OutboxSender:
     def __init__(self, sessionmaker: async_sessionmaker, deliverers: dict[str, Deliverer], *,
                  limits: dict[str, Limit] | None = None, batch: int = 100, concurrency: int = 30,
-                 clock=utc_now, worker: str | None = None) -> None:
+                 clock=utc_now, worker: str | None = None, gate: asyncio.Semaphore | None = None) -> None:
         self.sessionmaker, self.deliverers = sessionmaker, deliverers
         self.pacers = {ch: Pacer(lim) for ch, lim in (DEFAULT_LIMITS if limits is None else limits).items()}
         self.batch, self.clock = batch, clock
@@ -40,6 +40,7 @@ class OutboxSender:
         self._gate = asyncio.Semaphore(concurrency)
         self._outcomes: list = []
         self._write_lock = asyncio.Lock()
+        self._db_gate = gate or asyncio.Semaphore(1)  # shared with the channels on SQLite
 
     async def run_once(self) -> int:
         """Claim and deliver one batch of due messages; the number handled."""
@@ -61,7 +62,7 @@ class OutboxSender:
     async def claim(self) -> list[OutboxMessage]:
         now = self.clock()
         channels = list(self.deliverers)
-        async with self.sessionmaker() as session, session.begin():
+        async with self._db_gate, self.sessionmaker() as session, session.begin():
             due = (
                 select(OutboxMessage.id)
                 .where(OutboxMessage.status == outbox.PENDING, OutboxMessage.not_before <= now,
@@ -117,7 +118,7 @@ class OutboxSender:
             if not self._outcomes:
                 return  # written by the caller before us
             todo, self._outcomes = self._outcomes, []
-            async with self.sessionmaker() as session, session.begin():
+            async with self._db_gate, self.sessionmaker() as session, session.begin():
                 for f, a in todo:
                     await f(session, *a)
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 import copy
 import logging
 
+from sqlalchemy import and_, false, select
+from sqlalchemy.orm import joinedload
+
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.services import citizens, staffdesk
 from dialogs import texts as T
 from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
 from dialogs.events import Inbound, Reply
-from storage.models import DialogState, ProcessedUpdate
+from storage.models import DialogState, Identity, ProcessedUpdate, Staff
 from storage.upsert import insert_ignore
 
 # Importing the flows registers their steps.
@@ -37,14 +40,10 @@ class Engine:
                 processed_at=self.deps.clock()
             ):
                 return None
-            identity = await citizens.resolve(session, event.channel, event.user_id, event.display_name)
-            state = await session.get(DialogState, identity.id)
-            if state is None:
-                state = DialogState(identity_id=identity.id, step=None, data={})
-                session.add(state)
+            identity, state, staff = await self._load(session, event)
             data = copy.deepcopy(state.data or {})  # a fresh object, so any change is saved
             ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
-            ctx.staff = await staffdesk.staff_for(session, event.channel, event.user_id)
+            ctx.staff = staff
             current = state.step if state.step in STEPS else None
             if current and current.startswith("staff.") and ctx.staff is None:  # no longer staff
                 ctx.note(T.STAFF_ONLY)
@@ -58,6 +57,31 @@ class Engine:
             data["flow"] = ctx.data
             state.data = data
             return [*ctx.extra, reply]
+
+    @staticmethod
+    async def _load(session, event: Inbound):
+        """The identity with its citizen, dialog state and staff record, in one query."""
+        staff_column = staffdesk.STAFF_COLUMNS.get(event.channel)
+        staff_join = and_(staff_column == Identity.external_id, Staff.active.is_(True)) if staff_column is not None else false()
+        stmt = (
+            select(Identity, DialogState, Staff)
+            .options(joinedload(Identity.citizen))
+            .outerjoin(DialogState, DialogState.identity_id == Identity.id)
+            .outerjoin(Staff, staff_join)
+            .where(Identity.channel == event.channel, Identity.external_id == event.user_id)
+        )
+        row = (await session.execute(stmt)).first()
+        if row is None:  # first contact
+            identity = await citizens.resolve(session, event.channel, event.user_id, event.display_name)
+            state, staff = None, await staffdesk.staff_for(session, event.channel, event.user_id)
+        else:
+            identity, state, staff = row
+            if not identity.reachable:  # they wrote to us: the channel works again
+                identity.reachable, identity.unreachable_reason = True, None
+        if state is None:
+            state = DialogState(identity_id=identity.id, step=None, data={})
+            session.add(state)
+        return identity, state, staff
 
     async def _route(self, ctx: Context, current: str | None, data: dict) -> str:
         ev = ctx.event
@@ -76,7 +100,8 @@ class Engine:
 
         payload = ev.button
         if payload is None and ev.text:
-            payload = _label_to_payload(ev.text, data.get("offered", []))
+            takes_text = current is not None and STEPS[current].takes_text
+            payload = _label_to_payload(ev.text, data.get("offered", []), numbers=not takes_text)
         offered = {p for _, p in data.get("offered", [])}
         handler = GLOBAL_BUTTONS.get((payload or "").split(":", 1)[0] + ":")
         if handler is not None:
@@ -133,7 +158,10 @@ class Engine:
         return reply
 
 
-def _label_to_payload(text: str, offered: list[list[str]]) -> str | None:
-    """A typed button label counts as pressing it (VK text keyboards, the console)."""
+def _label_to_payload(text: str, offered: list[list[str]], numbers: bool) -> str | None:
+    """A typed button label counts as pressing it (VK text keyboards, the console), and so does
+    its number where the screen takes no typed input (clients that show no buttons)."""
     typed = text.strip().casefold()
+    if numbers and typed.isdigit() and 1 <= int(typed) <= len(offered):
+        return offered[int(typed) - 1][1]
     return next((payload for label, payload in offered if label.casefold() == typed), None)

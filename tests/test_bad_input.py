@@ -154,3 +154,12 @@ async def test_old_update_ids_are_forgotten_but_recent_ones_kept(app, clock):
     assert await forget_old(app.sessionmaker, now=clock.now + timedelta(days=1)) == 0
     assert await app.engine.handle(Inbound("telegram", "5", command="start"), update_key="1") is None
     assert await forget_old(app.sessionmaker, now=clock.now + timedelta(days=30)) == 1
+
+
+async def test_typed_number_presses_a_button_only_where_no_text_is_expected(chat):
+    await chat.command("start")
+    assert "О чём ваше обращение" in await chat.say("1")  # «Подать обращение»
+    await chat.press("Содержание дома")
+    await chat.press("Устранить нарушение")
+    text = await chat.say("2")  # the text step takes "2" as text, not as button 2
+    assert "Текст сохранён, знаков: 1." in text

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.models import Citizen, Consent, Identity
 
@@ -17,7 +18,8 @@ async def resolve(
     session: AsyncSession, channel: str, external_id: str, display_name: str | None = None
 ) -> Identity:
     """The identity for a channel user, creating the citizen on first contact."""
-    stmt = select(Identity).where(Identity.channel == channel, Identity.external_id == external_id)
+    stmt = (select(Identity).options(joinedload(Identity.citizen))
+            .where(Identity.channel == channel, Identity.external_id == external_id))
     identity = (await session.execute(stmt)).scalar_one_or_none()
     if identity is None:
         try:
@@ -30,7 +32,6 @@ async def resolve(
                 session.add_all([citizen, identity])
         except IntegrityError:  # created by a concurrent update of the same person
             identity = (await session.execute(stmt)).scalar_one()
-    await session.refresh(identity, ["citizen"])
     return identity
 
 

@@ -14,8 +14,11 @@ SOON_DAYS = 3
 QUEUES = ("new", "mine", "overdue", "soon", "flagged")
 
 
+STAFF_COLUMNS = {"telegram": Staff.telegram_id, "vk": Staff.vk_id}
+
+
 async def staff_for(session: AsyncSession, channel: str, external_id: str) -> Staff | None:
-    column = {"telegram": Staff.telegram_id, "vk": Staff.vk_id}.get(channel)
+    column = STAFF_COLUMNS.get(channel)
     if column is None:
         return None
     stmt = select(Staff).where(column == external_id, Staff.active.is_(True))
