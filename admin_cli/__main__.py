@@ -7,6 +7,7 @@ import sys
 
 from sqlalchemy import or_, select
 
+from admin_cli import slots
 from bot.settings import Settings
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_parser("list", help="list staff members")
     rm = st.add_parser("remove", help="deactivate a staff member (history keeps the name)")
     rm.add_argument("id", type=int)
+    slots.add_parser(sub)
     return parser
 
 
@@ -54,6 +56,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         sessions = make_sessionmaker(engine)
         async with sessions() as session, session.begin():
+            if args.area == "slots":
+                return await slots.run(args, session)
             if args.action == "add":
                 tg, vk = _digits(args.telegram_id, "--telegram-id"), _digits(args.vk_id, "--vk-id")
                 if not (tg or vk):

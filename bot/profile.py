@@ -84,6 +84,9 @@ class Limits(_Strict):
     appeal_files_max: int = 10
     answer_days: int = 30
     redirect_days: int = 7
+    visits_max_future: int = Field(2, ge=1)  # future visits one citizen may hold at once
+    visit_min_lead_hours: int = Field(3, ge=0)  # no booking closer than this to the start
+    visit_booking_days: int = Field(14, ge=1)  # how many days ahead the citizen is offered
 
 
 class Privacy(_Strict):

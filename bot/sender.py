@@ -96,6 +96,8 @@ class OutboxSender:
         pacer = self.pacers.get(row.channel)
         if pacer:  # reserved in claim order, so one chat's notices keep their order
             await pacer.wait(row.address)
+        if row.expires_at is not None and not await self._still_pending(row.id):
+            return  # withdrawn after the claim (a cancelled or moved visit): never send it
         async with self._gate:
             try:
                 await deliverer.deliver(row.address, reply, row.id)
@@ -109,6 +111,11 @@ class OutboxSender:
                 await self._record(self._retry, row, f"{type(e).__name__}: {e}", None)
             else:
                 await self._record(self._finish, row, outbox.SENT, None)
+
+    async def _still_pending(self, row_id: int) -> bool:
+        async with self._db_gate, self.sessionmaker() as session:
+            status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))
+        return status == outbox.PENDING
 
     async def _record(self, fn, *args) -> None:
         """Group commit: outcomes that arrive while a write is under way go in the next one,

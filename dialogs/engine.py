@@ -17,13 +17,14 @@ from storage.models import DialogState, Identity, ProcessedUpdate, Staff
 from storage.upsert import insert_ignore
 
 # Importing the flows registers their steps.
-from dialogs import appeal, link, menu, mine, notices, settings, staff, staff_actions  # noqa: F401,E402
+from dialogs import appeal, link, menu, mine, notices, settings, staff, staff_actions, visits  # noqa: F401,E402
 
 log = logging.getLogger(__name__)
 
 HOME = "menu"
 STAFF_HOME = "staff.menu"
-COMMAND_STEPS = {"appeal": "appeal.topic", "help": "help", "mine": "mine", "settings": "settings"}
+COMMAND_STEPS = {"appeal": "appeal.topic", "help": "help", "mine": "mine", "settings": "settings",
+                 "visit": "visit.topic", "visits": "visit.mine"}
 
 
 class Engine:

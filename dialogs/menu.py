@@ -20,6 +20,8 @@ class MainMenu(Step):
         buttons = [
             Button(T.MENU_APPEAL, "menu:appeal"),
             Button(T.MENU_MINE, "menu:mine"),
+            Button(T.MENU_VISIT, "menu:visit"),
+            Button(T.MENU_VISITS, "menu:visits"),
             Button(T.MENU_HELP, "menu:help"),
             Button(T.MENU_SETTINGS, "menu:settings"),
         ]
@@ -29,7 +31,8 @@ class MainMenu(Step):
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         return {"menu:appeal": "appeal.topic", "menu:mine": "mine", "menu:help": "help",
-                "menu:settings": "settings", "menu:staff": "staff.menu"}.get(payload)
+                "menu:settings": "settings", "menu:staff": "staff.menu",
+                "menu:visit": "visit.topic", "menu:visits": "visit.mine"}.get(payload)
 
     async def on_text(self, ctx: Context, text: str) -> str | None:
         ctx.note(T.USE_BUTTONS)

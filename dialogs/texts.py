@@ -410,3 +410,6 @@ STAFF_FAILED_LIST = "Недоставленные уведомления:\n\n{it
 STAFF_FAILED_ITEM = "{number} · {channel}: {error}"
 STAFF_TEXT_TOO_LONG = "Слишком длинный текст: не больше {limit} знаков."
 STAFF_HISTORY_ACTOR = {"citizen": "заявитель", "staff": "сотрудник", "system": "система"}
+
+# Visits (R-6.1–R-6.8), continued
+VISIT_SAME_TIME = "У вас уже есть запись на это время. Выберите, пожалуйста, другое."

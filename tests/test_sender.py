@@ -151,3 +151,19 @@ async def test_two_senders_share_the_outbox_without_doubles(app, clock, workers)
     keys = [k for _, _, k in d["telegram"].sent]
     assert len(keys) == 300 and len(set(keys)) == 300
     assert all(r.status == "sent" for r in await outbox_rows(app))
+
+
+async def test_reminder_withdrawn_after_the_claim_is_not_sent(app, clock):
+    """A visit cancelled between the sender's claim and the send never gets its reminder."""
+    async with app.sessionmaker() as s, s.begin():
+        notice = await outbox.enqueue(s, citizen_id=None, kind="reminder", targets=[("telegram", "5")],
+                                      text="Напоминание", not_before=clock.now,
+                                      expires_at=clock.now + timedelta(hours=2))
+    d = recorders("telegram")
+    snd = sender(app, d)
+    [row] = await snd.claim()
+    async with app.sessionmaker() as s, s.begin():
+        await outbox.cancel(s, notice=notice)
+    await snd._deliver(row)
+    assert d["telegram"].sent == []
+    assert [r.status for r in await outbox_rows(app)] == ["cancelled"]
