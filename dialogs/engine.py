@@ -17,7 +17,9 @@ from storage.models import DialogState, Identity, ProcessedUpdate, Staff
 from storage.upsert import insert_ignore
 
 # Importing the flows registers their steps.
-from dialogs import appeal, link, menu, mine, notices, settings, staff, staff_actions, visits  # noqa: F401,E402
+from dialogs import (  # noqa: F401,E402
+    appeal, link, menu, mine, notices, settings, staff, staff_actions, staff_visits, visits,
+)
 
 log = logging.getLogger(__name__)
 

@@ -59,6 +59,7 @@ class StaffMenu(StaffStep):
             [Button(T.STAFF_Q_FLAGGED.format(n=n["flagged"]), "sq:flagged")],
             [Button(T.STAFF_LETTERS.format(n=n["letters"]), "st:letters"),
              Button(T.STAFF_FAILED.format(n=n["failed"]), "st:failed")],
+            [Button(T.STAFF_VISITS, "st:visits")],
             [Button(T.STAFF_CITIZEN_VIEW, "st:citizen")],
         ])
 
@@ -66,7 +67,8 @@ class StaffMenu(StaffStep):
         if payload.startswith("sq:") and payload[3:] in staffdesk.QUEUES:
             ctx.data["queue"] = payload[3:]
             return "staff.queue"
-        return {"st:letters": "staff.letters", "st:failed": "staff.failed", "st:citizen": "menu"}.get(payload)
+        return {"st:letters": "staff.letters", "st:failed": "staff.failed", "st:visits": "staff.visits",
+                "st:citizen": "menu"}.get(payload)
 
 
 @step

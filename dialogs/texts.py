@@ -413,3 +413,14 @@ STAFF_HISTORY_ACTOR = {"citizen": "заявитель", "staff": "сотрудн
 
 # Visits (R-6.1–R-6.8), continued
 VISIT_SAME_TIME = "У вас уже есть запись на это время. Выберите, пожалуйста, другое."
+
+# Staff: today's and tomorrow's visits (R-6.1, R-6.8)
+STAFF_VISITS = "Приём сегодня и завтра"
+STAFF_VISITS_TEXT = "Приём.\n\nСегодня:\n{today}\n\nЗавтра:\n{tomorrow}"
+STAFF_VISITS_NONE = "записей нет"
+STAFF_VISIT_LINE = "{time} · {desk} · {name} · {topic} · {status}"
+STAFF_VISIT_STATUS = {"booked": "записан(а)", "attended": "пришёл(ла)", "no_show": "не пришёл(ла)"}
+STAFF_VISIT_ATTENDED = "{time} пришёл(ла)"
+STAFF_VISIT_NO_SHOW = "{time} не пришёл(ла)"
+STAFF_VISIT_MARKED = "Отмечено: {time} — {status}."
+STAFF_VISIT_CANT_MARK = "Отметить нельзя: приём ещё не начался или запись отменена."

@@ -154,3 +154,27 @@ async def test_staff_group_chat_gets_announcements_when_configured(chat, app, st
     notes = [r for r in await outbox_rows(app) if r.kind == "staff"]
     assert {r.address for r in notes} == {"9001", "-100500"}
     assert all("Иванова" not in r.text for r in notes)
+
+
+async def test_staff_see_todays_visits_and_mark_them_R_6_1(chat, app, staff_chat, clock):
+    from datetime import date, timedelta
+
+    from tests.test_visits import add_slots, book
+
+    await add_slots(app, first=date(2026, 3, 3))
+    await book(chat, day="Ср 04.03", time="10:00")
+    await chat.command("start")  # keep the citizen's name on the visit
+    clock.now += timedelta(days=1)  # Wed 4 March, 14:00 local: the visit was at 10:00
+    await staff_chat.command("start")
+    text = await staff_chat.press("Приём сегодня и завтра")
+    assert "Сегодня:\n10:00 · Окно 1" in text and "записан(а)" in text
+    text = await staff_chat.press("10:00 не пришёл(ла)")
+    assert "Отмечено: 10:00 — не пришёл(ла)." in text
+    assert "10:00 пришёл(ла)" not in staff_chat.labels
+    forged = await chat.press_payload("svm:1:a")  # a citizen cannot mark visits
+    assert "Приём сегодня" not in forged
+    from storage.models import Visit
+
+    async with app.sessionmaker() as s:
+        visit = (await s.execute(select(Visit))).scalar_one()
+    assert visit.status == "no_show"

@@ -36,12 +36,8 @@ async def add_slots(app, first=date(2026, 3, 4), last=date(2026, 3, 13), desk="�
 
 
 async def open_booking(chat: Chat) -> str:
-    """«Записаться на приём»: by the deep link once the engine knows it, else from «Мои записи»."""
-    from dialogs.engine import COMMAND_STEPS
-
-    if "visit" in COMMAND_STEPS:
-        return await chat.command("start", "visit")
-    await chat.press_payload("vmine:open")
+    """«Записаться на приём» from the main menu."""
+    await chat.command("start")
     return await chat.press("Записаться на приём")
 
 
