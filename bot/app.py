@@ -69,5 +69,5 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Never log request URLs: Telegram puts the token in them.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    for noisy in ("apscheduler", "alembic"):  # a line per job run is noise
+    for noisy in ("apscheduler", "alembic", "aiogram.event"):  # a line per job run or update is noise
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -95,11 +95,11 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
                 log.error("channel stopped: %r", task.exception())
     finally:
         scheduler.shutdown(wait=False)
+        for server in servers:  # no new webhook requests; the ones in flight finish
+            await server.cleanup()
         for channel in channels:
             with suppress(Exception):
                 await channel.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for server in servers:
-            await server.cleanup()

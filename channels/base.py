@@ -10,7 +10,8 @@ from dialogs.events import Reply
 class RetryLater(Exception):
     """Temporary failure (429, 5xx, timeout): try again after `seconds`."""
 
-    def __init__(self, reason: str, seconds: float = 5.0) -> None:
+    def __init__(self, reason: str, seconds: float | None = 5.0) -> None:
+        """seconds=None: no hint from the platform; the outbox backs off exponentially."""
         super().__init__(reason)
         self.reason, self.seconds = reason, seconds
 

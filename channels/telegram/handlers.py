@@ -1,0 +1,280 @@
+"""The citizens' conversation over Telegram: updates in, engine, replies out.
+
+Every update enters through `intake` (an outer middleware of the dispatcher), which queues it
+under its chat (see ordering.py) and, in webhook mode, waits for it so Telegram gets its 200
+only after the update was handled. The router's handlers then turn it into an Inbound, call
+the engine once per update id, and show the replies. Any error is logged with the update id,
+and the citizen gets an apology and the main menu; a chat that blocked the bot is marked
+unreachable for notifications.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from dataclasses import replace
+from typing import Any, Awaitable, Callable
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.enums import ChatMemberStatus, ChatType
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
+from sqlalchemy import update as sql_update
+
+from bot.app import App
+from channels.telegram.files import fetch
+from channels.telegram.ordering import ChatQueues
+from channels.telegram.render import PayloadCodec
+from channels.telegram.sender import ReplySender, call, is_gone
+from channels.telegram.updates import callback_inbound, file_refs, kind_of, message_inbound
+from dialogs import texts as T
+from dialogs.context import utc_now
+from dialogs.events import Channel, Inbound, Reply
+from storage.models import Identity, ProcessedUpdate
+from storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+# my_chat_member: Telegram tells when a person blocks the bot, and when they unblock it.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+BLOCKED_REASON = "telegram: the person blocked the bot"
+WAIT = "telegram_wait_for_result"  # set in the webhook handler's data: answer after processing
+
+
+def chat_of(update: Update) -> tuple[int, str] | None:
+    """(chat id, user id) of a private-chat update we serve, else None."""
+    if update.message is not None:
+        m = update.message
+        if m.chat.type != ChatType.PRIVATE:
+            return None
+        return m.chat.id, str(m.from_user.id if m.from_user else m.chat.id)
+    if update.callback_query is not None:
+        q = update.callback_query
+        if q.message is None or q.message.chat.type != ChatType.PRIVATE:
+            return None
+        return q.message.chat.id, str(q.from_user.id)
+    if update.my_chat_member is not None:
+        m = update.my_chat_member
+        return (m.chat.id, str(m.from_user.id)) if m.chat.type == ChatType.PRIVATE else None
+    return None
+
+
+class ChatMemory:
+    """Per chat: the newest message id seen either way, and the bot's newest message (in memory,
+    bounded; after a restart nothing is known, and replies are sent as new messages)."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._chats: OrderedDict[int, list[int]] = OrderedDict()  # chat -> [newest any, newest ours]
+
+    def _entry(self, chat_id: int) -> list[int]:
+        entry = self._chats.get(chat_id)
+        if entry is None:
+            entry = self._chats[chat_id] = [0, 0]
+            while len(self._chats) > self.size:
+                self._chats.popitem(last=False)
+        else:
+            self._chats.move_to_end(chat_id)
+        return entry
+
+    def seen(self, chat_id: int, message_id: int) -> None:
+        entry = self._entry(chat_id)
+        entry[0] = max(entry[0], message_id)
+
+    def sent(self, chat_id: int, message_id: int | None) -> None:
+        if message_id is None:
+            return
+        entry = self._entry(chat_id)
+        entry[0], entry[1] = max(entry[0], message_id), message_id
+
+    def is_latest_ours(self, chat_id: int, message_id: int) -> bool:
+        entry = self._chats.get(chat_id)
+        return entry is not None and entry[1] == message_id and entry[0] == message_id
+
+
+class Conversation:
+    def __init__(self, app: App, bot: Bot, codec: PayloadCodec, *, concurrency: int = 64,
+                 db_concurrency: int | None = None, attempts: int = 3, max_wait: float = 30.0) -> None:
+        self.app, self.bot = app, bot
+        self.sender = ReplySender(bot, codec, attempts=attempts, max_wait=max_wait)
+        self.codec = codec
+        self.queues = ChatQueues(concurrency)
+        # SQLite has one writer at a time: concurrent transactions only wait in its busy handler
+        # (sleeps of up to 100 ms), so engine calls queue here instead; PostgreSQL takes many.
+        # The gate is the App's, shared with the other channels and the outbox sender.
+        sqlite = app.db.dialect.name == "sqlite"
+        if db_concurrency is None:
+            db_concurrency = 1 if sqlite else 16
+        shared = getattr(app, "db_gate", None)
+        self._db_gate = shared if shared is not None else asyncio.Semaphore(db_concurrency)
+        # Backpressure in polling mode: while this many updates wait for the database, the next
+        # getUpdates waits too. They would wait here anyway; left at Telegram they come back in
+        # one batch instead of one request each, and a flood cannot pile up in memory.
+        self.max_db_waiting = max(4, 2 * db_concurrency)
+        self._db_waiting = 0
+        self._db_room = asyncio.Event()
+        self._db_room.set()
+        self.memory = ChatMemory()
+        self._background: set[asyncio.Task] = set()
+        self.router = Router(name="telegram-citizens")
+        self.router.message.filter(F.chat.type == ChatType.PRIVATE)
+        self.router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+        self.router.my_chat_member.filter(F.chat.type == ChatType.PRIVATE)
+        self.router.message()(self.on_message)
+        self.router.callback_query()(self.on_callback)
+        self.router.my_chat_member()(self.on_membership)
+
+    def install(self, dispatcher: Dispatcher) -> None:
+        dispatcher.update.outer_middleware(self.intake)
+        dispatcher.include_router(self.router)
+
+    # ------------------------------------------------------------------ intake and errors
+    async def intake(self, handler: Callable[[Update, dict], Awaitable[Any]], update: Update,
+                     data: dict[str, Any]) -> Any:
+        chat = chat_of(update)
+        if update.callback_query is not None:
+            self._in_background(self._answer(update.callback_query.id))  # the spinner stops at once
+        if chat is None:
+            return await handler(update, data)  # not a private chat: the router ignores it
+        chat_id, user_id = chat
+        if not data.get(WAIT):
+            await self._db_room.wait()
+        done = self.queues.submit(chat_id, lambda: self._process(handler, update, data, chat_id, user_id))
+        if data.get(WAIT):
+            return await done
+        return None
+
+    async def _process(self, handler, update: Update, data: dict, chat_id: int, user_id: str) -> None:
+        try:
+            await handler(update, data)
+        except TelegramAPIError as e:
+            if is_gone(e):
+                log.info("telegram: update %s: chat unreachable (%s)", update.update_id, e.message)
+                await self.set_reachable(user_id, False, f"telegram: {e.message}")
+                return
+            log.exception("telegram: update %s failed", update.update_id)
+            await self.apologize(chat_id, user_id, update.update_id)
+        except Exception:
+            log.exception("telegram: update %s failed", update.update_id)
+            await self.apologize(chat_id, user_id, update.update_id)
+
+    async def apologize(self, chat_id: int, user_id: str, update_id: int) -> None:
+        try:
+            replies = await self.engine(Inbound(Channel.TELEGRAM, user_id, command="menu"))
+            menu = replies[-1]
+            reply = Reply(f"{T.SORRY_ERROR}\n\n{menu.text}", menu.buttons)
+        except Exception:
+            log.exception("telegram: update %s: the main menu failed too", update_id)
+            reply = Reply(T.SORRY_ERROR)
+        try:
+            self.memory.sent(chat_id, await self.sender.send(chat_id, reply))
+        except TelegramAPIError as e:
+            if is_gone(e):
+                await self.set_reachable(user_id, False, f"telegram: {e.message}")
+            log.warning("telegram: update %s: could not send the apology: %s", update_id, e.message)
+        except Exception:
+            log.exception("telegram: update %s: could not send the apology", update_id)
+
+    async def set_reachable(self, user_id: str, reachable: bool, reason: str | None = None) -> None:
+        """Blocked: notifications go by the person's other channels; unblocked: here again."""
+        try:
+            async with self._db_turn(), self.app.sessionmaker() as session, session.begin():
+                await session.execute(
+                    sql_update(Identity)
+                    .where(Identity.channel == Channel.TELEGRAM, Identity.external_id == user_id)
+                    .values(reachable=reachable, unreachable_reason=None if reachable else (reason or "")[:200])
+                )
+        except Exception:
+            log.exception("telegram: could not record whether a chat is reachable")
+
+    async def _answer(self, query_id: str) -> None:
+        try:
+            await call(lambda: self.bot.answer_callback_query(query_id), attempts=2, max_wait=5)
+        except TelegramAPIError as e:  # too old (a redelivery), or Telegram trouble: nothing to show
+            log.info("telegram: callback query not answered: %s", e.message)
+
+    def _in_background(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self, timeout: float = 10.0) -> bool:
+        ok = await self.queues.drain(timeout)
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)
+        return ok
+
+    # ------------------------------------------------------------------ handlers
+    async def _first_time(self, update_id: int) -> bool:
+        async with self._db_turn(), self.app.sessionmaker() as session, session.begin():
+            return await insert_ignore(session, ProcessedUpdate, channel=Channel.TELEGRAM,
+                                       update_key=str(update_id), processed_at=utc_now())
+
+    async def on_message(self, message: Message, event_update: Update) -> None:
+        chat_id, update_id = message.chat.id, event_update.update_id
+        self.memory.seen(chat_id, message.message_id)
+        kind = kind_of(message)
+        if kind == "service":
+            return
+        if kind == "unsupported":
+            if await self._first_time(update_id):
+                self.memory.sent(chat_id, await self.sender.send(chat_id, Reply(T.UNSUPPORTED_CONTENT)))
+            return
+        me = await self.bot.me()
+        inbound = message_inbound(message, me.username)
+        if kind == "files":
+            deps = self.app.engine.deps
+            attachments = [await fetch(self.bot, ref, max_bytes=deps.max_file_bytes, allowed_mime=deps.allowed_mime)
+                           for ref in file_refs(message)]
+            inbound = replace(inbound, attachments=tuple(attachments))
+        await self._handle(chat_id, inbound, update_id, pressed=None)
+
+    async def on_membership(self, event: ChatMemberUpdated) -> None:
+        status = event.new_chat_member.status
+        if status == ChatMemberStatus.KICKED:
+            await self.set_reachable(str(event.from_user.id), False, BLOCKED_REASON)
+        elif status == ChatMemberStatus.MEMBER:
+            await self.set_reachable(str(event.from_user.id), True)
+
+    async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        if query.data is None:  # a game button: nothing for us
+            return
+        inbound = callback_inbound(query, self.codec.decode(query.data))
+        await self._handle(query.message.chat.id, inbound, event_update.update_id, pressed=query.message.message_id)
+
+    async def engine(self, inbound: Inbound, update_key: str | None = None) -> list[Reply] | None:
+        async with self._db_turn():
+            return await self.app.engine.handle(inbound, update_key=update_key)
+
+    @contextlib.asynccontextmanager
+    async def _db_turn(self):
+        """The database gate, counting who waits for it (see max_db_waiting)."""
+        self._db_waiting += 1
+        if self._db_waiting >= self.max_db_waiting:
+            self._db_room.clear()
+        try:
+            await self._db_gate.acquire()
+        finally:
+            self._db_waiting -= 1
+            if self._db_waiting < self.max_db_waiting:
+                self._db_room.set()
+        try:
+            yield
+        finally:
+            self._db_gate.release()
+
+    async def _handle(self, chat_id: int, inbound: Inbound, update_id: int, pressed: int | None) -> None:
+        replies = await self.engine(inbound, str(update_id))
+        if replies is None:
+            log.info("telegram: update %s was already handled, ignored", update_id)
+            return
+        await self.show(chat_id, replies, pressed)
+
+    async def show(self, chat_id: int, replies: list[Reply], pressed: int | None = None) -> None:
+        """A wizard step answering a press on the bot's latest message replaces it in place."""
+        edit = (pressed is not None and len(replies) == 1 and replies[0].replace and not replies[0].files
+                and self.memory.is_latest_ours(chat_id, pressed))
+        for reply in replies:
+            last = await self.sender.send(chat_id, reply, edit_id=pressed if edit else None)
+            self.memory.sent(chat_id, last)
