@@ -222,6 +222,11 @@ class Postal(Step):
         return after(ctx, "appeal.extra")
 
 
+def notify_label(channel: str | None) -> str:
+    """Where notices are duplicated, in words."""
+    return T.NOTIFY_TO.format(channel=T.CHANNEL_NAMES.get(channel, channel)) if channel else T.NOTIFY_NONE
+
+
 def answer_where(data: dict) -> str:
     template = T.WHERE_EMAIL if data.get("answer_channel") == "email" else T.WHERE_POST
     return template.format(address=data.get("answer_address", ""))
@@ -276,9 +281,6 @@ class ConsentStep(Step):
         return None
 
 
-def notify_text(data: dict) -> str:
-    extra = data.get("extra_channel")
-    return T.NOTIFY_TO.format(channel=T.CHANNEL_NAMES.get(extra, extra)) if extra else T.NOTIFY_NONE
 
 
 @step
@@ -293,7 +295,8 @@ class Summary(Step):
             text = text[:SUMMARY_TEXT_PREVIEW] + f"… (ещё {len(d['text']) - SUMMARY_TEXT_PREVIEW} знаков)"
         body = T.SUMMARY.format(
             topic=topic.title if topic else "—", need=need.title if need else "—", name=d.get("name", "—"),
-            answer_where=answer_where(d), notify=notify_text(d), files=len(d.get("files", [])), text=text,
+            answer_where=answer_where(d), notify=notify_label(d.get("extra_channel")),
+            files=len(d.get("files", [])), text=text,
         )
         return Reply(body, [
             [Button(T.SEND, "sum:send")],

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 from bot.services import citizens
 from dialogs import texts as T
+from dialogs.appeal import notify_label
 from dialogs.context import NAV_MENU, Context, Step, column, step
 from dialogs.events import MESSENGERS, Button, Reply
-
-
-def notify_label(channel: str | None) -> str:
-    return T.NOTIFY_TO.format(channel=T.CHANNEL_NAMES.get(channel, channel)) if channel else T.NOTIFY_NONE
 
 
 @step

@@ -197,6 +197,12 @@ class StaffCard(StaffStep):
         return None
 
 
+async def appeal_numbers(ctx: Context, rows: list[OutboxMessage]) -> dict[int, str]:
+    ids = [r.appeal_id for r in rows if r.appeal_id]
+    found = await ctx.session.execute(select(Appeal.id, Appeal.number).where(Appeal.id.in_(ids)))
+    return dict(found.all())
+
+
 @step
 class Letters(StaffStep):
     """Postal letters are tasks for staff (R-2.2: the mandatory channel is post)."""
@@ -208,8 +214,7 @@ class Letters(StaffStep):
         nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
         if not rows:
             return Reply(T.STAFF_QUEUE_EMPTY, nav)
-        numbers = {a.id: a.number for a in (await ctx.session.execute(
-            select(Appeal).where(Appeal.id.in_([r.appeal_id for r in rows if r.appeal_id])))).scalars()}
+        numbers = await appeal_numbers(ctx, rows)
         items = "\n\n".join(T.STAFF_LETTER_ITEM.format(number=numbers.get(r.appeal_id, "—"), address=r.address,
                                                        text=r.text[:500]) for r in rows)
         ctx.data["letters"] = [r.id for r in rows]
@@ -233,8 +238,7 @@ class Failed(StaffStep):
         nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
         if not rows:
             return Reply(T.STAFF_QUEUE_EMPTY, nav)
-        numbers = {a.id: a.number for a in (await ctx.session.execute(
-            select(Appeal).where(Appeal.id.in_([r.appeal_id for r in rows if r.appeal_id])))).scalars()}
+        numbers = await appeal_numbers(ctx, rows)
         items = "\n".join(T.STAFF_FAILED_ITEM.format(number=numbers.get(r.appeal_id, "—"), channel=r.channel,
                                                      error=r.last_error or "") for r in rows)
         buttons = [Button(numbers[r.appeal_id], f"sc:{r.appeal_id}") for r in rows if r.appeal_id in numbers]

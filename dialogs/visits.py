@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from bot.services import visits as V
+from bot.services.icalendar import ics
 from dialogs import texts as T
 from dialogs.context import NAV_BACK, NAV_MENU, Context, Step, column, global_button, step
 from dialogs.events import Button, OutFile, Reply
@@ -255,7 +256,7 @@ class Done(Step):
         files = []
         if ctx.data.pop("fresh", False):  # the file once, not on every redraw
             files.append(OutFile(f"visit-{visit.id}.ics", "text/calendar",
-                                 V.ics(visit, ctx.profile, now=ctx.now())))
+                                 ics(visit, ctx.profile, now=ctx.now())))
             parts.append(T.VISIT_ICS_ATTACHED)
         return Reply("\n\n".join(parts), buttons, files=files)
 

@@ -16,23 +16,20 @@ def alembic_config() -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def _run(engine: AsyncEngine, alembic_command, revision: str) -> None:
     cfg = alembic_config()
 
     def run(sync_conn) -> None:
         cfg.attributes["connection"] = sync_conn
-        command.upgrade(cfg, revision)
+        alembic_command(cfg, revision)
 
     async with engine.begin() as conn:
         await conn.run_sync(run)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run(engine, command.upgrade, revision)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    cfg = alembic_config()
-
-    def run(sync_conn) -> None:
-        cfg.attributes["connection"] = sync_conn
-        command.downgrade(cfg, revision)
-
-    async with engine.begin() as conn:
-        await conn.run_sync(run)
+    await _run(engine, command.downgrade, revision)

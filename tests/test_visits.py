@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-import dialogs.visits  # noqa: F401  registers the visit steps (the engine imports it once wired)
 from bot.app import build_app
 from bot.sender import OutboxSender
 from bot.services import outbox
 from bot.services import visits as V
+from bot.services.icalendar import ics
 from dialogs.events import Channel
 from storage.models import Citizen, Identity, OutboxMessage, Visit, VisitSlot
 from tests.conftest import Chat, make_settings
@@ -395,7 +395,7 @@ async def test_calendar_file_R_6_5(app):
     profile = app.profile.model_copy(update={"office": office})
     visit = Visit(id=7, topic="heating", starts_at=THU_10, ends_at=THU_1030, remind="2h", revision=2,
                   channel="telegram")
-    lines = unfold(V.ics(visit, profile, now=datetime(2026, 3, 3, 10, 0, tzinfo=UTC)))
+    lines = unfold(ics(visit, profile, now=datetime(2026, 3, 3, 10, 0, tzinfo=UTC)))
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-2] == "END:VCALENDAR" and lines[-1] == ""
     assert "DTSTART:20260305T060000Z" in lines and "DTEND:20260305T063000Z" in lines
     assert "DTSTAMP:20260303T100000Z" in lines and "SEQUENCE:2" in lines
@@ -406,7 +406,7 @@ async def test_calendar_file_R_6_5(app):
     assert "Отопление и горячая вода.\\nКак добраться: Остановка «Площадь Ленина»\\, вход со двора" in description
     assert "TRIGGER:-PT2H" in lines and lines.count("BEGIN:VEVENT") == 1
     # An unfilled address is never written into the file.
-    assert "ЗАПОЛНИТЬ" not in "\n".join(unfold(V.ics(visit, app.profile, now=THU_10)))
+    assert "ЗАПОЛНИТЬ" not in "\n".join(unfold(ics(visit, app.profile, now=THU_10)))
 
 
 # --- ratings -------------------------------------------------------------------------------------
