@@ -13,8 +13,9 @@ from tests.journey import submit_appeal
 from tests.outbox_helpers import act, add_staff, appeal, outbox_rows
 
 
-async def test_full_lifecycle_history_and_notices_R_3_8_R_3_9(chat, app):
-    """Every move is recorded with actor and time; the answer goes to the mandatory e-mail AND the
+async def test_full_lifecycle_history_and_notices_R_3_6_R_3_8_R_3_9(chat, app):
+    """Every move is recorded with actor and time; a clarifying question reaches the citizen and
+    the reply is attached to the appeal (R-3.6); the answer goes to the mandatory e-mail AND the
     chosen messenger (R-3.8), and carries the survey and an in-bot rating (R-3.9)."""
     await submit_appeal(chat)
     staff = await add_staff(app)
