@@ -226,7 +226,7 @@ async def child(url: str, due: int, window: float, burst: int, citizens: int) ->
     async with app.sessionmaker() as s:
         result["pending_rows"] = await s.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
     result["rss_end_mb"], result["rss_peak_mb"] = rss_mb()
-    scheduler.shutdown(wait=False)
+    await scheduler.stop()
     await app.close()
     return result
 

@@ -32,7 +32,7 @@ async def shell(settings: Settings) -> None:
         print(f"{app.profile.agency.name}: консольный чат. Выход: /quit\n")
         await run_console(app.engine)
     finally:
-        scheduler.shutdown(wait=False)
+        await scheduler.stop()
         await app.close()
 
 

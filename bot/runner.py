@@ -94,7 +94,7 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
             if task is not waiter and task.exception():
                 log.error("channel stopped: %r", task.exception())
     finally:
-        scheduler.shutdown(wait=False)
+        await scheduler.stop()
         for server in servers:  # no new webhook requests; the ones in flight finish
             await server.cleanup()
         for channel in channels:

@@ -472,7 +472,7 @@ async def test_scheduler_runs_interval_jobs_that_never_pile_up_or_get_dropped(ap
     try:
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ran.values())), 5)
     finally:
-        scheduler.shutdown(wait=False)
+        await scheduler.stop()
 
 
 # --- the channel-neutral contract ---------------------------------------------------------------
