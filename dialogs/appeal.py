@@ -113,21 +113,26 @@ class Text(Step):
         return None
 
     async def on_files(self, ctx: Context) -> str | None:
-        deps, limits = ctx.deps, ctx.profile.limits
-        for att in ctx.event.attachments:
-            files = ctx.data.get("files", [])
-            if len(files) >= limits.appeal_files_max:
-                ctx.note(T.FILE_LIMIT.format(name=att.file_name, limit=limits.appeal_files_max))
-            elif att.mime not in deps.allowed_mime:
-                ctx.note(T.FILE_BAD_TYPE.format(name=att.file_name))
-            elif att.size > deps.max_file_bytes or (att.data and len(att.data) > deps.max_file_bytes):
-                ctx.note(T.FILE_TOO_BIG.format(name=att.file_name, limit=round(deps.max_file_bytes / 2**20)))
-            elif att.data is None:
-                ctx.note(T.FILE_NOT_RECEIVED.format(name=att.file_name))
-            else:
-                await save_file(ctx, att.file_name, att.mime, att.data)
-                ctx.note(T.FILE_SAVED.format(name=att.file_name, count=len(ctx.data["files"])))
+        await accept_files(ctx)
         return None
+
+
+async def accept_files(ctx: Context) -> None:
+    """Store the event's files in the draft, each checked for count, type and size."""
+    deps, limits = ctx.deps, ctx.profile.limits
+    for att in ctx.event.attachments:
+        files = ctx.data.get("files", [])
+        if len(files) >= limits.appeal_files_max:
+            ctx.note(T.FILE_LIMIT.format(name=att.file_name, limit=limits.appeal_files_max))
+        elif att.mime not in deps.allowed_mime:
+            ctx.note(T.FILE_BAD_TYPE.format(name=att.file_name))
+        elif att.size > deps.max_file_bytes or (att.data and len(att.data) > deps.max_file_bytes):
+            ctx.note(T.FILE_TOO_BIG.format(name=att.file_name, limit=round(deps.max_file_bytes / 2**20)))
+        elif att.data is None:
+            ctx.note(T.FILE_NOT_RECEIVED.format(name=att.file_name))
+        else:
+            await save_file(ctx, att.file_name, att.mime, att.data)
+            ctx.note(T.FILE_SAVED.format(name=att.file_name, count=len(ctx.data["files"])))
 
 
 async def save_file(ctx: Context, name: str, mime: str, data: bytes) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.services import appeals, lifecycle
+from dialogs.appeal import accept_files
 from dialogs import texts as T
 from dialogs.context import NAV_MENU, Context, Step, global_button, step
 from dialogs.events import Button, Reply
@@ -61,9 +62,8 @@ class Clarify(Step):
                      [[Button(T.CANCEL, "nav:cancel"), Button(T.MENU, NAV_MENU)]])
 
     async def on_files(self, ctx: Context) -> str | None:
-        from dialogs.appeal import Text  # the same checks as in the wizard
-
-        return await Text().on_files(ctx)
+        await accept_files(ctx)  # the same checks as in the wizard
+        return None
 
     async def on_text(self, ctx: Context, text: str) -> str | None:
         text = text.strip()

@@ -141,3 +141,19 @@ async def test_transfer_is_recorded_and_not_told_to_the_citizen(chat, app):
     await chat.press("Мои обращения")
     card = await chat.press("ЖН-2026-000001")
     assert "Сидоров" not in card
+
+
+async def test_clarification_reply_with_a_photo_is_attached_to_the_appeal_R_3_6(chat, app):
+    from storage.models import StoredFile
+
+    await submit_appeal(chat)
+    staff = await add_staff(app)
+    await act(app, "take", staff)
+    await act(app, "ask", staff, note="Пришлите фото потолка.")
+    await chat.press_payload("clar:1")
+    assert "приложен" in await chat.send_file("потолок.jpg", "image/jpeg", b"\xff\xd8photo")
+    assert "ваш ответ приложен" in await chat.say("Вот фото, течёт над кухней.")
+    async with app.sessionmaker() as s:
+        [photo] = (await s.execute(select(StoredFile))).scalars().all()
+    assert photo.appeal_id == 1 and photo.file_name == "потолок.jpg"
+    assert (await appeal(app)).status == "in_work"
