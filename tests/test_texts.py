@@ -72,3 +72,13 @@ async def test_help_tells_hours_and_when_the_service_opens_R_5_2_R_5_3(chat, app
     await chat.command("start")
     text = await chat.press("Справка и контакты")
     assert "Откроемся 10.03.2026 в 08:30" in text  # Monday 9 March is the holiday moved from the 8th
+
+
+PROMISES_TO_ACT_FOR_THE_CITIZEN = ("заполним за вас", "заполним заявление", "договоримся", "за вас обратимся",
+                                   "сами свяжемся с управляющей", "от вашего имени")
+
+
+@pytest.mark.parametrize("name,text", TEXTS, ids=[n for n, _ in TEXTS])
+def test_no_text_promises_to_act_for_the_citizen_R_5_10(name, text):
+    """Staff do not fill in forms or negotiate with third parties for the client."""
+    assert not any(p in text.casefold() for p in PROMISES_TO_ACT_FOR_THE_CITIZEN), name
