@@ -3,14 +3,13 @@ sender and the periodic jobs, until SIGTERM or Ctrl+C."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 from contextlib import suppress
 
 from aiohttp import web
 
-from bot.app import App
+from bot.app import App, freeze_startup_heap
 from bot.scheduler import make_scheduler
 from bot.sender import OutboxSender
 from bot.services.housekeeping import forget_old
@@ -85,8 +84,7 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
     sender = OutboxSender(app.sessionmaker, deliverers, gate=app.db_gate)
     scheduler = make_scheduler(app, periodic_jobs(app, sender))
     scheduler.start()
-    gc.collect()
-    gc.freeze()  # long-lived start-up objects out of the collector's way: no pauses under load
+    freeze_startup_heap()
     try:
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10  # then the channel counts as failed for good
 LEASE = timedelta(seconds=300)  # a claim expires if its process died
-FINAL_KINDS = {"answer", "final"}
 
 
 def backoff(attempts: int) -> float:
@@ -167,7 +166,7 @@ class OutboxSender:
             select(OutboxMessage.channel, OutboxMessage.address).where(OutboxMessage.notice == row.notice)
         )).all()
         nxt = await outbox.fallback_target(session, citizen, exclude=[tuple(u) for u in used],
-                                           final=row.kind in FINAL_KINDS)
+                                           final=row.kind == outbox.FINAL_KIND)
         if nxt is None:
             log.warning("outbox %s: no other channel for citizen %s", row.id, row.citizen_id)
             return

@@ -97,9 +97,9 @@ class Engine:
             await link.redeem(ctx, ev.argument[:40])
             return self._reset(ctx, data, HOME)
         if ev.command == "status":
-            ctx.data = {"status_query": ev.argument or ""}
-            data["history"] = []
-            return "status"
+            target = self._reset(ctx, data, "status")
+            ctx.data["status_query"] = ev.argument or ""
+            return target
 
         payload = ev.button
         if payload is None and ev.text:

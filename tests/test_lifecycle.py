@@ -157,3 +157,13 @@ async def test_clarification_reply_with_a_photo_is_attached_to_the_appeal_R_3_6(
         [photo] = (await s.execute(select(StoredFile))).scalars().all()
     assert photo.appeal_id == 1 and photo.file_name == "потолок.jpg"
     assert (await appeal(app)).status == "in_work"
+
+
+async def test_a_colleague_taking_over_does_not_tell_the_citizen_again(chat, app):
+    await submit_appeal(chat)
+    first = await add_staff(app)
+    second = await add_staff(app, name="Сидоров", telegram_id="9003")
+    await act(app, "take", first)
+    await act(app, "take", second)
+    assert sum("взято в работу" in r.text for r in await outbox_rows(app)) == 2  # e-mail + Telegram, once
+    assert (await appeal(app)).assigned_staff_id == second.id

@@ -102,7 +102,7 @@ async def act(session: AsyncSession, appeal: Appeal, action: str, *, profile: Pr
         status_from=before, status_to=move.target, note=_history_note(action, note, agency, to_staff, days),
     ))
     await session.flush()
-    await _notify(session, appeal, action, profile=profile, note=note, agency=agency, now=now)
+    await _notify(session, appeal, action, profile=profile, note=note, agency=agency, now=now, before=before)
 
 
 def _history_note(action, note, agency, to_staff, days) -> str | None:
@@ -116,12 +116,12 @@ def _history_note(action, note, agency, to_staff, days) -> str | None:
 
 
 async def _notify(session: AsyncSession, appeal: Appeal, action: str, *, profile: Profile,
-                  note: str | None, agency: str | None, now: datetime) -> None:
+                  note: str | None, agency: str | None, now: datetime, before: str) -> None:
     number, deadline = appeal.number, f"{appeal.deadline:%d.%m.%Y}"
     buttons: list[list[Button]] = []
     final = action in ("answer", "refuse", "redirect", "not_consider")
     short = None
-    if action == "take" and appeal.status == IN_WORK and not _already_in_work(appeal):
+    if action == "take" and before == REGISTERED:  # a colleague taking it over is not news
         text = T.NOTICE_IN_WORK.format(number=number, deadline=deadline)
     elif action == "ask":
         text = T.NOTICE_CLARIFICATION.format(number=number, question=note)
@@ -154,7 +154,7 @@ async def _notify(session: AsyncSession, appeal: Appeal, action: str, *, profile
     mandatory = (appeal.answer_channel, appeal.answer_address)
     targets = await outbox.route(session, citizen, mandatory=mandatory, final=final)
     subject = T.NOTICE_SUBJECT.format(number=number, status=T.STATUS_TITLES.get(appeal.status, appeal.status))
-    kind = "final" if final else "status"
+    kind = outbox.FINAL_KIND if final else "status"
     hidden = short is not None and not profile.privacy.full_text_in_messengers
     full = [t for t in targets if not (hidden and t[0] in outbox.MESSENGER_CHANNELS)]
     brief = [t for t in targets if t not in full]
@@ -184,7 +184,7 @@ async def registered(session: AsyncSession, appeal: Appeal, *, profile: Profile,
     targets = [t for t in targets if t != seen_in]
     if targets:
         subject = T.NOTICE_SUBJECT.format(number=number, status=T.STATUS_TITLES[appeal.status])
-        await outbox.enqueue(session, citizen_id=citizen.id, kind="final" if final else "status",
+        await outbox.enqueue(session, citizen_id=citizen.id, kind=outbox.FINAL_KIND if final else "status",
                              targets=targets, text=text, subject=subject, buttons=buttons,
                              appeal_id=appeal.id, not_before=now)
     await announce_to_staff(session, appeal, profile=profile, now=now, staff_chat=staff_chat)
@@ -208,8 +208,3 @@ async def announce_to_staff(session: AsyncSession, appeal: Appeal, *, profile: P
         await outbox.enqueue(session, citizen_id=None, kind="staff", targets=targets, text=text,
                              buttons=[[Button(T.STAFF_OPEN_CARD, f"sc:{appeal.id}")]],
                              appeal_id=appeal.id, not_before=now)
-
-
-def _already_in_work(appeal: Appeal) -> bool:
-    """A second "take" (by a colleague) is not news for the citizen."""
-    return sum(1 for e in appeal.events if e.action == "take") > 1 if "events" in appeal.__dict__ else False

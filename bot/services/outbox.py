@@ -13,6 +13,7 @@ from storage.models import Citizen, Identity, OutboxMessage, utcnow
 
 PENDING, SENT, DEAD, TASK, CANCELLED, DROPPED = "pending", "sent", "dead", "task", "cancelled", "dropped"
 MESSENGER_CHANNELS = ("telegram", "vk", "console")
+FINAL_KIND = "final"  # answers, refusals, redirects: a postal letter is a fallback for these
 Target = tuple[str, str]  # (channel, address)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 
 from aiogram import Bot, Dispatcher
@@ -13,7 +12,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramUna
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiohttp import web
 
-from bot.app import App
+from bot.app import App, freeze_startup_heap
 from channels.telegram.handlers import ALLOWED_UPDATES, Conversation
 from channels.telegram.logs import protect
 from channels.telegram.render import PayloadCodec
@@ -28,24 +27,6 @@ COMMANDS = [
     ("help", "Справка и контакты службы"),
     ("status", "Статус обращения по номеру"),
 ]
-
-
-_heap_frozen = False
-
-
-def freeze_startup_heap() -> None:
-    """Move everything allocated so far (aiogram's hundreds of pydantic models, SQLAlchemy,
-    the profile) out of the garbage collector's sight. Otherwise each full collection walks it
-    all: 130-180 ms with the event loop stopped, a latency spike for every chat (measured in
-    bench/bench_telegram.py). Objects created later are collected as usual. Once per process:
-    frozen objects are still freed by reference counting but no longer by the cycle collector,
-    so freezing again later would pin whatever cyclic garbage is around by then."""
-    global _heap_frozen
-    if _heap_frozen or gc.get_freeze_count():  # done already (bot/runner.py does it too)
-        return
-    _heap_frozen = True
-    gc.collect()
-    gc.freeze()
 
 
 def make_bot(token: str, api_url: str) -> Bot:
