@@ -5,6 +5,9 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY channels ./channels
 COPY dialogs ./dialogs
+COPY core ./core
+COPY services ./services
+COPY texts ./texts
 COPY storage ./storage
 COPY admin_cli ./admin_cli
 COPY alembic.ini ./

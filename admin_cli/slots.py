@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import make_calendar
-from bot.profile import load_profile
-from bot.services import visits
-from dialogs import texts as T
+from services.profile import load_profile
+from services import visits
+import texts as T
 from bot.settings import Settings
 from storage.models import Staff
 

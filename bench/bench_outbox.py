@@ -28,8 +28,8 @@ from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.sender import OutboxSender  # noqa: E402
-from bot.services import outbox  # noqa: E402
+from services.sender import OutboxSender  # noqa: E402
+from services import outbox  # noqa: E402
 from channels.telegram import TelegramDeliverer  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import make_engine, make_sessionmaker  # noqa: E402

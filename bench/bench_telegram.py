@@ -273,7 +273,7 @@ async def serve_full(stop: asyncio.Event, stub_engine: bool = False) -> None:
 
     app = await build_app(Settings(_env_file=None))
     if stub_engine:  # the adapter alone: every update answered with the same screen, no database
-        from dialogs.events import Button, Reply
+        from core.events import Button, Reply
 
         async def handle(event, *, update_key=None):
             return [Reply("Что вы хотите сделать?", [[Button(label, label)] for label in STUB_LABELS])]

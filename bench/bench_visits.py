@@ -59,7 +59,7 @@ async def fill(url: str, visits: int) -> dict:
     from sqlalchemy import insert
 
     from bot.app import make_calendar
-    from bot.profile import load_profile
+    from services.profile import load_profile
     from bot.settings import DEFAULT_PROFILE
     from storage import migrate
     from storage.db import make_engine, make_sessionmaker
@@ -137,7 +137,7 @@ class FakeDeliverer:
 async def lateness(app, deliverer: FakeDeliverer, count: int, window: float, citizens: int, prefix: int) -> dict:
     """`count` reminders falling due over `window` seconds starting a little later; wait until
     all are delivered; lateness = delivery time - not_before. Addresses start with `prefix`."""
-    from bot.services import outbox
+    from services import outbox
 
     lead = 3.0
     base = datetime.now(timezone.utc) + timedelta(seconds=lead)
@@ -170,8 +170,8 @@ async def child(url: str, due: int, window: float, burst: int, citizens: int) ->
     from bot.app import build_app
     from bot.runner import periodic_jobs
     from bot.scheduler import make_scheduler
-    from bot.sender import OutboxSender
-    from bot.services import visits as V
+    from services.sender import OutboxSender
+    from services import visits as V
     from bot.settings import Settings
     from storage.models import OutboxMessage
 
@@ -312,7 +312,7 @@ def report(results: list[tuple[str, dict, dict]], args) -> None:
 
 
 def _tg_rate() -> float:
-    from bot.ratelimit import DEFAULT_LIMITS
+    from services.pacing import DEFAULT_LIMITS
 
     return DEFAULT_LIMITS["telegram"].per_second
 

@@ -257,7 +257,7 @@ async def serve(kind: str) -> None:
 
     app = await build_app(Settings(_env_file=None))
     if kind == "adapter":
-        from dialogs.events import Button, Reply
+        from core.events import Button, Reply
 
         labels = ["Подать обращение", "Мои обращения", "Справка и контакты", "Настройки", "Главное меню"]
         menu = [[Button(label, f"m:{i}")] for i, label in enumerate(labels)]

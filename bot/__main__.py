@@ -7,7 +7,7 @@ import logging
 import sys
 
 from bot.app import build_app, setup_logging
-from bot.profile import ProfileError
+from services.profile import ProfileError
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
@@ -18,7 +18,7 @@ async def shell(settings: Settings) -> None:
 
     from bot.runner import periodic_jobs
     from bot.scheduler import make_scheduler
-    from bot.sender import OutboxSender
+    from services.sender import OutboxSender
     from channels.console import ConsoleDeliverer
     from channels.email import EmailDeliverer
 

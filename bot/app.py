@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.calendar import Hours, WorkCalendar
-from bot.profile import Profile, load_profile
+from services.calendar import Hours, WorkCalendar
+from services.profile import Profile, load_profile
 from bot.settings import Settings
 from dialogs.context import Deps
 from dialogs.engine import Engine

@@ -11,8 +11,8 @@ from aiohttp import web
 
 from bot.app import App, freeze_startup_heap
 from bot.scheduler import make_scheduler
-from bot.sender import OutboxSender
-from bot.services.housekeeping import forget_old
+from services.sender import OutboxSender
+from services.housekeeping import forget_old
 from channels.email import EmailDeliverer
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def periodic_jobs(app: App, sender: OutboxSender) -> list:
 
     jobs = [(sender.run_once, SENDER_INTERVAL), (housekeeping, HOUSEKEEPING_INTERVAL)]
     with suppress(ImportError):
-        from bot.services.visits import rating_job
+        from services.visits import rating_job
 
         jobs.append((rating_job(app), RATINGS_INTERVAL))
     return jobs

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from dialogs.engine import Engine
-from dialogs.events import Attachment, Channel, Inbound, Reply
+from core.events import Attachment, Channel, Inbound, Reply
 
 COMMANDS = {"start", "menu", "help", "status", "link"}
 

@@ -8,8 +8,8 @@ from email.utils import formatdate, make_msgid
 import aiosmtplib
 
 from bot.settings import Settings
-from channels.base import RetryLater, Unreachable
-from dialogs.events import Reply
+from core.ports import RetryLater, Unreachable
+from core.events import Reply
 
 
 def build_message(settings: Settings, to: str, reply: Reply, subject: str, key: int,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from bot.services import appeals, citizens, lifecycle
-from dialogs import texts as T
+from services import appeals, citizens, lifecycle
+import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
-from dialogs.events import MESSENGERS, Button, Reply
+from core.events import MESSENGERS, Button, Reply
 from storage.models import StoredFile
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import texts as T
-from dialogs.events import Button, Inbound, Reply
+import texts as T
+from core.events import Button, Inbound, Reply
 
 if TYPE_CHECKING:
-    from bot.calendar import WorkCalendar
-    from bot.profile import Profile
+    from services.calendar import WorkCalendar
+    from services.profile import Profile
     from storage.files import FileStore
     from storage.models import Citizen, Identity, Staff
 

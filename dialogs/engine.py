@@ -9,10 +9,10 @@ from sqlalchemy.orm import joinedload
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.services import citizens, staffdesk
-from dialogs import texts as T
+from services import citizens, staffdesk
+import texts as T
 from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
-from dialogs.events import Inbound, Reply
+from core.events import Inbound, Reply
 from storage.models import DialogState, Identity, ProcessedUpdate, Staff
 from storage.upsert import insert_ignore
 

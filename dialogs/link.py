@@ -1,10 +1,10 @@
 """Linking a citizen's Telegram, VK and console identities (R-2.1)."""
 from __future__ import annotations
 
-from bot.services import linking
-from dialogs import texts as T
+from services import linking
+import texts as T
 from dialogs.context import NAV_MENU, Context, Step, step
-from dialogs.events import Button, Reply
+from core.events import Button, Reply
 
 
 def channel_list(channels: list[str]) -> str:

@@ -1,11 +1,11 @@
 """Main menu, help and contacts, FAQ, other agencies, status by number (R-5.1–R-5.3, R-5.11)."""
 from __future__ import annotations
 
-from bot.profile import filled
-from bot.services import appeals
-from dialogs import texts as T
+from services.profile import filled
+from services import appeals
+import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, step
-from dialogs.events import Button, Reply
+from core.events import Button, Reply
 from dialogs.mine import appeal_card
 
 

@@ -1,11 +1,11 @@
 """«My appeals»: the citizen's own appeals with status and history (R-5.1)."""
 from __future__ import annotations
 
-from bot.services import appeals
-from bot.services.lifecycle import rating_buttons
-from dialogs import texts as T
+from services import appeals
+from services.lifecycle import rating_buttons
+import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, step
-from dialogs.events import Button, Reply
+from core.events import Button, Reply
 from storage.models import Appeal
 
 

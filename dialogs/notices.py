@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.services import appeals, lifecycle
+from services import appeals, lifecycle
 from dialogs.appeal import accept_files
-from dialogs import texts as T
+import texts as T
 from dialogs.context import NAV_MENU, Context, Step, global_button, step
-from dialogs.events import Button, Reply
+from core.events import Button, Reply
 from storage.models import Rating, StoredFile
 
 

@@ -1,11 +1,11 @@
 """Settings: where notices go (R-2.1) and the mailing consent (R-4.1)."""
 from __future__ import annotations
 
-from bot.services import citizens
-from dialogs import texts as T
+from services import citizens
+import texts as T
 from dialogs.appeal import notify_label
 from dialogs.context import NAV_MENU, Context, Step, column, step
-from dialogs.events import MESSENGERS, Button, Reply
+from core.events import MESSENGERS, Button, Reply
 
 
 @step

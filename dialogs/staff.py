@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.services import appeals, staffdesk
-from bot.services.lifecycle import FINAL, OPEN
-from dialogs import texts as T
+from services import appeals, staffdesk
+from services.lifecycle import FINAL, OPEN
+import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, global_button, step
-from dialogs.events import Button, OutFile, Reply
+from core.events import Button, OutFile, Reply
 from dialogs.mine import local, status_title
 from storage.models import Appeal, Identity, OutboxMessage, Staff
 

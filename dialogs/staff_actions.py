@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.services import lifecycle, outbox, staffdesk
-from dialogs import texts as T
+from services import lifecycle, outbox, staffdesk
+import texts as T
 from dialogs.context import Context, column, step
-from dialogs.events import Button, Reply
+from core.events import Button, Reply
 from dialogs.staff import StaffStep
 from storage.models import Staff
 

@@ -1,10 +1,10 @@
 """Staff: today's and tomorrow's visits, marking attended or no-show (R-6.1, R-6.8)."""
 from __future__ import annotations
 
-from bot.services import visits as V
-from dialogs import texts as T
+from services import visits as V
+import texts as T
 from dialogs.context import NAV_MENU, Context, step
-from dialogs.events import Button, Reply
+from core.events import Button, Reply
 from dialogs.staff import StaffStep
 from storage.models import Citizen
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from bot.services import visits as V
-from bot.services.icalendar import ics
-from dialogs import texts as T
+from services import visits as V
+from services.icalendar import ics
+import texts as T
 from dialogs.context import NAV_BACK, NAV_MENU, Context, Step, column, global_button, step
-from dialogs.events import Button, OutFile, Reply
+from core.events import Button, OutFile, Reply
 
 QUIT = "vis:quit"
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from bot.services import lifecycle
-from channels.base import RetryLater, Unreachable
-from dialogs.events import Reply
+from services import lifecycle
+from core.ports import RetryLater, Unreachable
+from core.events import Reply
 from storage.models import Appeal, OutboxMessage, Staff
 
 

@@ -1,4 +1,4 @@
-"""Tests for the R-3.4 abuse screen (dialogs/abuse.py).
+"""Tests for the R-3.4 abuse screen (services/abuse.py).
 
 R-3.4: "Messages with insults, obscene language, or threats to staff's life and
 health are not considered on the merits."  The labelled corpus lives in
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dialogs.abuse import Verdict, screen
+from services.abuse import Verdict, screen
 
 CORPUS = Path(__file__).parent / "data" / "abuse_corpus.tsv"
 CATEGORIES = {"obscene", "insult", "threat"}

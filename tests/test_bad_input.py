@@ -134,7 +134,7 @@ async def test_double_press_of_send_registers_once(chat, app):
 
 
 async def test_a_redelivered_update_is_handled_once(app):
-    from dialogs.events import Inbound
+    from core.events import Inbound
 
     first = await app.engine.handle(Inbound("telegram", "5", command="start"), update_key="42")
     assert first and "Что вы хотите сделать?" in first[-1].text
@@ -147,8 +147,8 @@ async def test_a_redelivered_update_is_handled_once(app):
 async def test_old_update_ids_are_forgotten_but_recent_ones_kept(app, clock):
     from datetime import timedelta
 
-    from bot.services.housekeeping import forget_old
-    from dialogs.events import Inbound
+    from services.housekeeping import forget_old
+    from core.events import Inbound
 
     await app.engine.handle(Inbound("telegram", "5", command="start"), update_key="1")
     assert await forget_old(app.sessionmaker, now=clock.now + timedelta(days=1)) == 0

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from bot.calendar import Hours, WorkCalendar
+from services.calendar import Hours, WorkCalendar
 
 TZ = ZoneInfo("Europe/Astrakhan")
 ASTRAKHAN_HOURS = Hours(time(8, 30), time(17, 30), ((time(12, 0), time(13, 0)),))

@@ -9,9 +9,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bot.settings import Settings
-from channels.base import RetryLater, Unreachable
+from core.ports import RetryLater, Unreachable
 from channels.email import EmailDeliverer
-from dialogs.events import Reply
+from core.events import Reply
 
 
 class Inbox:

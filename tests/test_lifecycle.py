@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from bot.services.lifecycle import IllegalMove
+from services.lifecycle import IllegalMove
 from storage.models import AppealEvent, Rating
 from tests.conftest import Chat
 from tests.journey import submit_appeal

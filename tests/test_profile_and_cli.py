@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.profile import ProfileError, load_profile
+from services.profile import ProfileError, load_profile
 from bot.settings import DEFAULT_PROFILE
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 
-from bot.ratelimit import Limit, Pacer
+from services.pacing import Limit, Pacer
 
 
 class FakeTime:

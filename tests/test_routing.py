@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import build_app
-from bot.profile import Privacy
+from services.profile import Privacy
 from tests.conftest import Chat, make_settings
 from tests.journey import submit_appeal
 from tests.outbox_helpers import act, add_staff, outbox_rows

@@ -6,7 +6,7 @@ import asyncio
 
 from bot.app import build_app
 from bot.runner import run_channels
-from bot.services import outbox
+from services import outbox
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK

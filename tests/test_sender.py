@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.sender import LEASE, OutboxSender
-from bot.services import outbox
-from channels.base import RetryLater
-from dialogs.events import Reply
+from services.sender import LEASE, OutboxSender
+from services import outbox
+from core.ports import RetryLater
+from core.events import Reply
 from storage.models import Identity, OutboxMessage
 from tests.journey import submit_appeal
 from tests.outbox_helpers import act, add_staff, outbox_rows, recorders

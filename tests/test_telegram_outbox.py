@@ -8,11 +8,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import select
 
-from bot.sender import OutboxSender
-from bot.services import outbox
-from channels.base import RetryLater, Unreachable
+from services.sender import OutboxSender
+from services import outbox
+from core.ports import RetryLater, Unreachable
 from channels.telegram import TelegramDeliverer
-from dialogs.events import Button, Channel, Inbound, Reply
+from core.events import Button, Channel, Inbound, Reply
 from storage.models import Identity, OutboxMessage
 from tests.test_telegram_harness import CHAT, fake, tg_app  # noqa: F401  (fixtures)
 

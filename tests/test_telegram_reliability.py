@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app import build_app
 from channels.telegram import TelegramChannel
-from dialogs import texts as T
+import texts as T
 from storage.models import Appeal, Identity, StoredFile
 from tests.journey import ROOF_TEXT, submit_appeal
 from tests.test_telegram_harness import (  # noqa: F401  (fixtures)
@@ -110,7 +110,7 @@ async def test_forged_or_stale_button_gets_out_of_date_and_the_current_screen(fa
 async def test_payload_longer_than_64_bytes_is_mapped_to_a_token(fake, polling, tg_app, monkeypatch):
     """Telegram allows 64 bytes of callback_data: a longer payload travels as a short token."""
     from dialogs import menu
-    from dialogs.events import Button
+    from core.events import Button
 
     long_payload = "nav:menu"
     original = menu.FaqAnswer.show

@@ -7,7 +7,7 @@ from aiogram.types import Chat, Message, PhotoSize, User
 
 from channels.telegram.render import MAX_TEXT, PayloadCodec, render
 from channels.telegram.updates import file_refs, kind_of, message_inbound, parse_command
-from dialogs.events import Button, OutFile, Reply
+from core.events import Button, OutFile, Reply
 
 
 def msg(**content) -> Message:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.sender import OutboxSender
+from services.sender import OutboxSender
 from channels.email import EmailDeliverer
 from storage.models import Appeal, OutboxMessage, Staff
 from tests.journey import submit_appeal

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from dialogs import texts as T
+import texts as T
 
 # Bureaucratic turns that a plain-language text avoids.
 LEGALESE = ("в соответствии с", "настоящим", "вышеуказанн", "нижеследующ", "данное обращение", "в целях",

@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import build_app
-from bot.sender import OutboxSender
-from bot.services import outbox
-from bot.services import visits as V
-from bot.services.icalendar import ics
-from dialogs.events import Channel
+from services.sender import OutboxSender
+from services import outbox
+from services import visits as V
+from services.icalendar import ics
+from core.events import Channel
 from storage.models import Citizen, Identity, OutboxMessage, Visit, VisitSlot
 from tests.conftest import Chat, make_settings
 from tests.outbox_helpers import recorders

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 import dialogs.visits  # noqa: F401  registers the visit steps (the engine imports it once wired)
 from admin_cli import slots
-from bot.services import visits as V
-from dialogs import texts as T
+from services import visits as V
+import texts as T
 from storage.models import OutboxMessage, Staff, Visit
 from tests.test_visits import book
 

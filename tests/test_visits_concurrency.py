@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 import dialogs.visits  # noqa: F401  registers the visit steps (the engine imports it once wired)
 from bot.app import build_app
-from bot.services import visits as V
+from services import visits as V
 from storage.models import Citizen, OutboxMessage, Visit
 from tests.conftest import Chat, _pg_available, create_pg_database, drop_pg_database, make_settings
 from tests.test_visits import THU_10, add_slots, open_booking

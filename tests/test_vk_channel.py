@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.app import build_app
 from channels.vk import VKChannel
 from channels.vk.callback import CallbackConfigError
-from dialogs.events import Channel, Inbound
+from core.events import Channel, Inbound
 from storage.models import Appeal, ChannelCursor, Identity, ProcessedUpdate
 from tests.conftest import make_settings
 from tests.fakes.vk_api import FakeVK, post_event_to

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.sender import LEASE, OutboxSender
-from bot.services import outbox
-from dialogs.events import Reply
+from services.sender import LEASE, OutboxSender
+from services import outbox
+from core.events import Reply
 from storage.models import Identity, OutboxMessage, Staff
 from tests.journey import submit_appeal
 from tests.test_vk_channel import USER, VKChat, fake, polling, vk_app, vk_extra  # noqa: F401

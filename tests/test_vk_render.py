@@ -9,7 +9,7 @@ from channels.vk import updates
 from channels.vk.render import (
     CALLBACK_CAPS, DEFAULT_CAPS, FOREIGN, ClientCaps, decode_payload, encode_payload, keyboard, render, shorten,
 )
-from dialogs.events import Button, Reply
+from core.events import Button, Reply
 from tests.fakes.vk_api import FakeVK, validate_keyboard
 
 

@@ -7,10 +7,10 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from channels.base import RetryLater, Unreachable
+from core.ports import RetryLater, Unreachable
 from channels.vk import VKChannel
 from channels.vk.sender import random_id
-from dialogs.events import Button, OutFile, Reply
+from core.events import Button, OutFile, Reply
 from storage.models import Identity, StoredFile
 from tests.test_vk_channel import (  # noqa: F401  (fixtures)
     USER, Running, VKChat, assert_sent_properly, fake, polling, rows, vk_app,

@@ -15,7 +15,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
 from channels.telegram.updates import FileRef
-from dialogs.events import Attachment
+from core.events import Attachment
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from channels.telegram.ordering import ChatQueues
 from channels.telegram.render import PayloadCodec
 from channels.telegram.sender import ReplySender, call, is_gone
 from channels.telegram.updates import callback_inbound, file_refs, kind_of, message_inbound
-from dialogs import texts as T
+import texts as T
 from dialogs.context import utc_now
-from dialogs.events import Channel, Inbound, Reply
+from core.events import Channel, Inbound, Reply
 from storage.models import Identity, ProcessedUpdate
 from storage.upsert import insert_ignore
 

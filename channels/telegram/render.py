@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from dialogs.events import Button, Capabilities, Reply, split_text
+from core.events import Button, Capabilities, Reply, split_text
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from aiogram import methods
 from aiogram.methods.base import Response
 from aiogram.types import BufferedInputFile, LinkPreviewOptions, Message
 
-from channels.base import RetryLater, Unreachable
+from core.ports import RetryLater, Unreachable
 from channels.telegram.render import Part, PayloadCodec, keyboard, render
-from dialogs.events import Channel, Reply
+from core.events import Channel, Reply
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class ReplySender:
 
 
 class TelegramDeliverer:
-    """channels.base.Deliverer for Telegram: a Reply to a chat id outside a conversation."""
+    """core.ports.Deliverer for Telegram: a Reply to a chat id outside a conversation."""
 
     channel = Channel.TELEGRAM
 

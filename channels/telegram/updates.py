@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message, User
 
-from dialogs.events import Channel, Inbound
+from core.events import Channel, Inbound
 
 # "/start appeal", "/status ЖН-2026-000001", "/menu@fake_citizen_bot"
 COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)

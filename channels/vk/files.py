@@ -9,7 +9,7 @@ from typing import Any
 
 import aiohttp
 
-from dialogs.events import Attachment, OutFile
+from core.events import Attachment, OutFile
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from channels.vk import files as vk_files
 from channels.vk import updates
 from channels.vk.reach import set_reachable
 from channels.vk.sender import PeerUnreachable, Sender, TemporaryFailure
-from dialogs import texts as T
-from dialogs.events import Channel, Inbound, Reply
+import texts as T
+from core.events import Channel, Inbound, Reply
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from vkbottle import BotPolling
 
 from dialogs.context import utc_now
-from dialogs.events import Channel
+from core.events import Channel
 from storage.models import ChannelCursor
 from storage.upsert import insert_ignore
 

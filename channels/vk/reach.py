@@ -6,7 +6,7 @@ import logging
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from dialogs.events import Channel
+from core.events import Channel
 from storage.models import Identity
 
 log = logging.getLogger(__name__)

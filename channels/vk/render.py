@@ -11,7 +11,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from dialogs.events import Button, Reply, split_text
+from core.events import Button, Reply, split_text
 
 log = logging.getLogger(__name__)
 

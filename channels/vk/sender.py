@@ -15,12 +15,12 @@ import aiohttp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from vkbottle import VKAPIError
 
-from channels.base import RetryLater, Unreachable
+from core.ports import RetryLater, Unreachable
 from channels.vk import files as vk_files
 from channels.vk.api import BadResponse
 from channels.vk.reach import set_reachable
 from channels.vk.render import CapsCache, ClientCaps, render
-from dialogs.events import Channel, Reply
+from core.events import Channel, Reply
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ class Sender:
 
 
 class VKDeliverer:
-    """channels.base.Deliverer for VK: notifications from the outbox."""
+    """core.ports.Deliverer for VK: notifications from the outbox."""
 
     channel = Channel.VK
 

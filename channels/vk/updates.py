@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from channels.vk.render import CALLBACK_CAPS, ClientCaps, decode_payload
-from dialogs.events import Channel, Inbound
+from core.events import Channel, Inbound
 
 COMMANDS = {"start", "menu", "help", "status", "link"}
 CHAT_PEER_MIN = 2_000_000_000  # group chats: the assistant talks to people one to one only

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from dialogs.events import Reply
+from core.events import Reply
 
 
 class RetryLater(Exception):

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from dialogs.abuse import screen
+from services.abuse import screen
 from storage.models import Appeal, AppealCounter, AppealEvent, StoredFile
 from storage.upsert import insert_ignore
 

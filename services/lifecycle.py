@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.profile import Profile, filled
-from bot.services import outbox
-from bot.services.appeals import (ANSWERED, CLARIFICATION, FINAL, IN_WORK, NOT_CONSIDERED, REDIRECTED,
+from services.profile import Profile, filled
+from services import outbox
+from services.appeals import (ANSWERED, CLARIFICATION, FINAL, IN_WORK, NOT_CONSIDERED, REDIRECTED,
                                   REFUSED, REGISTERED)
-from dialogs import texts as T
-from dialogs.events import Button
+import texts as T
+from core.events import Button
 from storage.models import Appeal, AppealEvent, Citizen, Staff
 
 OPEN = frozenset({REGISTERED, IN_WORK, CLARIFICATION})

@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
-from bot.profile import Profile, filled, Limits
-from bot.services import outbox
-from dialogs import texts as T
-from dialogs.events import Button
+from services.profile import Profile, filled, Limits
+from services import outbox
+import texts as T
+from core.events import Button
 from storage.models import Citizen, Staff, Visit, VisitSlot
 from storage.upsert import insert_ignore
 

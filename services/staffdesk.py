@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.appeals import NOT_CONSIDERED, REGISTERED
-from bot.services.lifecycle import OPEN
+from services.appeals import NOT_CONSIDERED, REGISTERED
+from services.lifecycle import OPEN
 from storage.models import Appeal, OutboxMessage, Staff
 
 SOON_DAYS = 3

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.events import Button
+from core.events import Button
 from storage.models import Citizen, Identity, OutboxMessage, utcnow
 
 PENDING, SENT, DEAD, TASK, CANCELLED, DROPPED = "pending", "sent", "dead", "task", "cancelled", "dropped"

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlparse
 
-from bot.profile import Profile, filled
-from bot.services.visits import REMIND_BEFORE, office_facts, topic_title
-from dialogs import texts as T
+from services.profile import Profile, filled
+from services.visits import REMIND_BEFORE, office_facts, topic_title
+import texts as T
 from storage.models import Visit
 
 

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.ratelimit import DEFAULT_LIMITS, Limit, Pacer
-from bot.services import outbox
-from channels.base import Deliverer, RetryLater, Unreachable
+from services.pacing import DEFAULT_LIMITS, Limit, Pacer
+from services import outbox
+from core.ports import Deliverer, RetryLater, Unreachable
 from dialogs.context import utc_now
-from dialogs.events import Reply
+from core.events import Reply
 from storage.models import Citizen, Identity, OutboxMessage
 
 log = logging.getLogger(__name__)
