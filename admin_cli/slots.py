@@ -15,8 +15,7 @@ import argparse
 import sys
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from storage.db import Session as AsyncSession
 
 from bot.app import make_calendar
 from services.profile import load_profile
@@ -24,6 +23,7 @@ from services import visits
 import texts as T
 from bot.settings import Settings
 from storage.models import Staff
+from storage.repos import staff as staff_rows
 
 LIST_DAYS = 14
 
@@ -133,7 +133,7 @@ async def _list(args, session, calendar, now) -> int:
     if not rows:
         print("no slots")
         return 0
-    names = {s.id: s.name for s in (await session.scalars(select(Staff))).all()}
+    names = {s.id: s.name for s in await staff_rows.everyone(session)}
     for slot, visit in rows:
         s, e = slot.starts_at.astimezone(calendar.tz), slot.ends_at.astimezone(calendar.tz)
         if slot.status == visits.CLOSED:

@@ -14,19 +14,16 @@ log = logging.getLogger("bot")
 
 
 async def shell(settings: Settings) -> None:
-    from channels.console import run_console
-
-    from bot.runner import periodic_jobs
+    from bot.runner import make_sender, periodic_jobs
     from bot.scheduler import make_scheduler
-    from services.sender import OutboxSender
-    from channels.console import ConsoleDeliverer
+    from channels.console import ConsoleDeliverer, run_console
     from channels.email import EmailDeliverer
 
     app = await build_app(settings)
     deliverers = {"console": ConsoleDeliverer()}
-    if settings.smtp_host:
-        deliverers["email"] = EmailDeliverer(settings)
-    scheduler = make_scheduler(app, periodic_jobs(app, OutboxSender(app.sessionmaker, deliverers)))
+    if "email" in settings.configured():
+        deliverers["email"] = EmailDeliverer(settings.channel("email"))
+    scheduler = make_scheduler(app, periodic_jobs(app, make_sender(app, deliverers)))
     scheduler.start()
     try:
         print(f"{app.profile.agency.name}: консольный чат. Выход: /quit\n")
@@ -38,7 +35,7 @@ async def shell(settings: Settings) -> None:
 
 async def run(settings: Settings) -> None:
     if not settings.messengers_configured:
-        log.info("no TELEGRAM_BOT_TOKEN or VK_GROUP_TOKEN: starting the console chat")
+        log.info("no messenger token is set: starting the console chat")
         logging.getLogger().setLevel(logging.WARNING)  # keep the chat readable
         await shell(settings)
         return

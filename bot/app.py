@@ -1,21 +1,24 @@
-"""Wiring: settings, profile, calendar, database and the dialog engine."""
+"""Wiring: settings, profile, calendar, database, the dialog engine, and the host that the
+channel adapters talk to (core.ports.Host)."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-
-from services.calendar import Hours, WorkCalendar
-from services.profile import Profile, load_profile
+import channels  # noqa: F401  (registers every channel)
 from bot.settings import Settings
+from core.clock import utc_now
+from core.events import Inbound, Reply
+from core.heap import freeze_startup_heap  # noqa: F401  (re-exported for the runner)
 from dialogs.context import Deps
 from dialogs.engine import Engine
+from services import intake
+from services.calendar import Hours, WorkCalendar
+from services.profile import Profile, load_profile
 from storage import migrate
-from storage.db import make_engine, make_sessionmaker
+from storage.db import make_engine, make_sessionmaker, writer_gate
 from storage.files import FileStore
 
 
@@ -32,14 +35,45 @@ def make_calendar(profile: Profile) -> WorkCalendar:
 
 @dataclass
 class App:
+    """The composition root's handle on everything; also the adapters' host."""
+
     settings: Settings
     profile: Profile
-    db: AsyncEngine
-    sessionmaker: async_sessionmaker
+    db: object  # the SQLAlchemy engine
+    sessionmaker: object
     engine: Engine
-    # SQLite takes one writer at a time and makes the others sleep-poll; queueing them in
-    # the event loop instead keeps latency flat. PostgreSQL takes many.
+    # SQLite takes one writer at a time; see storage.db.writer_gate. Shared by the engine calls,
+    # the adapters' records and the outbox sender.
     db_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+
+    # ---- core.ports.Host
+    @property
+    def max_file_bytes(self) -> int:
+        return self.settings.max_file_bytes
+
+    @property
+    def allowed_mime(self) -> frozenset[str]:
+        return self.settings.allowed_mime
+
+    def channel_settings(self, name: str):
+        return self.settings.channel(name)
+
+    async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
+        async with self.db_gate:
+            return await self.engine.handle(event, update_key=update_key)
+
+    async def apology(self, channel: str, user_id: str) -> Reply:
+        async with self.db_gate:
+            return await self.engine.apology(channel, user_id)
+
+    async def set_reachable(self, channel: str, user_id: str, reachable: bool, reason: str | None = None) -> bool:
+        return await intake.set_reachable(self.sessionmaker, self.db_gate, channel, user_id, reachable, reason)
+
+    async def cursor(self, channel: str, name: str) -> str | None:
+        return await intake.cursor(self.sessionmaker, self.db_gate, channel, name)
+
+    async def save_cursor(self, channel: str, name: str, value: str) -> None:
+        await intake.save_cursor(self.sessionmaker, self.db_gate, channel, name, value, self.engine.deps.clock())
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -59,22 +93,9 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
         max_file_bytes=settings.max_file_bytes,
         allowed_mime=settings.allowed_mime,
         staff_chat=("telegram", settings.staff_chat_telegram) if settings.staff_chat_telegram else None,
+        clock=clock or utc_now,
     )
-    if clock is not None:
-        deps.clock = clock
-    gate = asyncio.Semaphore(1 if db.dialect.name == "sqlite" else 16)
-    return App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps), gate)
-
-
-def freeze_startup_heap() -> None:
-    """Move what start-up allocated (aiogram's pydantic models, SQLAlchemy, the profile) out of
-    the cycle collector's sight; otherwise each full collection walks it all, 130-180 ms with the
-    event loop stopped (bench/bench_telegram.py). Once per process: freezing again later would
-    pin whatever cyclic garbage is around by then."""
-    if gc.get_freeze_count():
-        return
-    gc.collect()
-    gc.freeze()
+    return App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps), writer_gate(db))
 
 
 def setup_logging(level: str) -> None:

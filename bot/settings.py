@@ -1,16 +1,26 @@
-"""Settings from environment variables and `.env` (names are the public interface)."""
+"""Settings from environment variables and `.env` (names are the public interface).
+
+The program's own settings are here; each channel declares its settings block beside its
+adapter (`channels/<name>/settings.py`, its own prefix), and `Settings.channel(name)` reads it
+from the same sources. An empty value in `.env` means "not set"."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core import channels
+
 DEFAULT_PROFILE = Path(__file__).parent / "profiles" / "astrakhan.toml"
+SETTINGS_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                     env_ignore_empty=True, populate_by_name=True)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # extra="allow": keyword arguments meant for a channel's block are kept for it.
+    model_config = SettingsConfigDict(**{**SETTINGS_CONFIG, "extra": "allow"})
 
     database_url: str = Field("sqlite+aiosqlite:///./data/assistant.db", alias="DATABASE_URL")
     agency_profile: Path = Field(DEFAULT_PROFILE, alias="AGENCY_PROFILE")
@@ -23,33 +33,29 @@ class Settings(BaseSettings):
         alias="ALLOWED_FILE_TYPES",
     )
     log_level: str = Field("INFO", alias="LOG_LEVEL")
-
-    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_api_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_URL")
-    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
-    telegram_webhook_path: str = Field("/telegram/webhook", alias="TELEGRAM_WEBHOOK_PATH")
-    telegram_webhook_host: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_HOST")
-    telegram_webhook_port: int = Field(8080, alias="TELEGRAM_WEBHOOK_PORT")
-    telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
-
-    vk_group_token: SecretStr | None = Field(None, alias="VK_GROUP_TOKEN")
-    vk_group_id: int | None = Field(None, alias="VK_GROUP_ID")
-    vk_api_url: str = Field("https://api.vk.com/method/", alias="VK_API_URL")
-    vk_callback_path: str = Field("/vk/callback", alias="VK_CALLBACK_PATH")
-    vk_callback_host: str = Field("0.0.0.0", alias="VK_CALLBACK_HOST")
-    vk_callback_port: int = Field(8081, alias="VK_CALLBACK_PORT")
-    vk_callback_secret: SecretStr | None = Field(None, alias="VK_CALLBACK_SECRET")
-    vk_confirmation_code: str | None = Field(None, alias="VK_CONFIRMATION_CODE")
-
-    smtp_host: str | None = Field(None, alias="SMTP_HOST")
-    smtp_port: int = Field(587, alias="SMTP_PORT")
-    smtp_user: str | None = Field(None, alias="SMTP_USER")
-    smtp_password: SecretStr | None = Field(None, alias="SMTP_PASSWORD")
-    smtp_security: str = Field("starttls", alias="SMTP_SECURITY", pattern="^(starttls|tls|none)$")
-    smtp_from: str = Field("assistant@localhost", alias="SMTP_FROM")
-    smtp_timeout: float = Field(30, alias="SMTP_TIMEOUT")
-
     staff_chat_telegram: str | None = Field(None, alias="STAFF_CHAT_TELEGRAM")
+
+    _env_file: Any = PrivateAttr(".env")
+    _blocks: dict = PrivateAttr(default_factory=dict)
+
+    def __init__(self, **values: Any) -> None:
+        env_file = values.get("_env_file", ".env")
+        super().__init__(**values)
+        self._env_file = env_file
+
+    def channel(self, name: str) -> Any:
+        """The channel's own settings block (None for a channel without settings)."""
+        if name not in self._blocks:
+            spec = channels.get(name)
+            if spec is None or spec.settings is None:
+                return None
+            overrides = {k: v for k, v in (self.model_extra or {}).items() if k.isupper()}
+            self._blocks[name] = spec.settings(_env_file=self._env_file, **overrides)
+        return self._blocks[name]
+
+    def configured(self) -> list[str]:
+        """The registered channels that these settings turn on."""
+        return [s.name for s in channels.registered() if s.build and s.configured(self.channel(s.name))]
 
     @property
     def allowed_mime(self) -> frozenset[str]:
@@ -61,4 +67,4 @@ class Settings(BaseSettings):
 
     @property
     def messengers_configured(self) -> bool:
-        return bool(self.telegram_bot_token or self.vk_group_token)
+        return any(channels.is_messenger(name) for name in self.configured())

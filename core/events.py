@@ -1,22 +1,11 @@
 """Channel-neutral inbound events and outbound replies.
 
-Both `dialogs/` and `channels/` import this module; it imports nothing of either.
+Everyone imports this module; it imports nothing of ours. A channel is a registered name
+(core/channels.py), not a member of an enum.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
-
-
-class Channel(StrEnum):
-    TELEGRAM = "telegram"
-    VK = "vk"
-    CONSOLE = "console"
-    EMAIL = "email"
-
-
-# Channels a citizen can write from, and so be notified in.
-MESSENGERS = (Channel.TELEGRAM, Channel.VK)
 
 
 @dataclass(frozen=True)
@@ -42,6 +31,15 @@ class Inbound:
     argument: str | None = None  # "/start appeal" -> "appeal"
     attachments: tuple[Attachment, ...] = ()
     display_name: str | None = None
+    unsupported: bool = False  # something the channel cannot pass on (a sticker, a location)
+
+
+@dataclass(frozen=True)
+class Address:
+    """A person in a channel: where a reply to someone other than the sender goes."""
+
+    channel: str
+    user_id: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,7 @@ class Reply:
     files: list[OutFile] = field(default_factory=list)
     replace: bool = False
     subject: str | None = None  # for e-mail
+    to: Address | None = None  # None: the sender; else another person (an operator, a colleague)
 
     def payloads(self) -> list[str]:
         return [b.payload for row in self.buttons for b in row]

@@ -1,10 +1,11 @@
-"""What every channel offers the rest of the system besides receiving messages:
-delivering a reply to a person outside a conversation (notifications from the outbox)."""
+"""Ports: what the rest of the program offers a channel adapter (`Host`), what an adapter
+offers back (`Adapter`, `Deliverer`), and the two ways a delivery fails."""
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+from typing import Any, Protocol
 
-from core.events import Reply
+from core.events import Inbound, Reply
 
 
 class RetryLater(Exception):
@@ -31,3 +32,59 @@ class Deliverer(Protocol):
         """Send `reply` to `external_id`. `key` is unique per outbox message and stable across
         retries (VK uses it as random_id, so a retry after a crash is not delivered twice).
         Raises RetryLater or Unreachable."""
+
+
+class Adapter(Protocol):
+    """A running channel: receives until `stop` is set, and delivers notices."""
+
+    deliverer: Deliverer | None
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Receive updates (polling, or a webhook server) until `stop` is set; then finish or
+        keep what was received, and return."""
+
+
+class Host(Protocol):
+    """The engine's entry point and the few services an adapter needs. Adapters import
+    nothing else of ours: no storage, no dialogs."""
+
+    max_file_bytes: int
+    allowed_mime: frozenset[str]
+
+    def channel_settings(self, name: str) -> Any:
+        """The channel's own settings block."""
+
+    async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
+        """The replies to one event, in one transaction with its effects. With `update_key`,
+        an update already handled returns None."""
+
+    async def apology(self, channel: str, user_id: str) -> Reply:
+        """«Sorry, something went wrong» with the main menu, for an event that failed."""
+
+    async def set_reachable(self, channel: str, user_id: str, reachable: bool,
+                            reason: str | None = None) -> bool:
+        """Whether notices can reach this person here; True when it changed. Never raises."""
+
+    async def cursor(self, channel: str, name: str) -> str | None:
+        """A saved position (a long-poll ts or marker)."""
+
+    async def save_cursor(self, channel: str, name: str, value: str) -> None: ...
+
+
+async def serve_until(run, stop_adapter, stop: asyncio.Event) -> None:
+    """Run `run` (a coroutine) until it ends or `stop` is set; then `await stop_adapter()`,
+    which finishes what was received, and wait for `run` to end. Errors of `run` propagate."""
+    task = asyncio.ensure_future(run)
+    waiter = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiter.cancel()
+        try:
+            await stop_adapter()
+        finally:
+            if not task.done():
+                task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.done() and not task.cancelled() and task.exception():
+        raise task.exception()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from services import appeals, citizens, lifecycle
 import texts as T
+from core import channels
+from core.events import Button, Reply
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
-from core.events import MESSENGERS, Button, Reply
-from storage.models import StoredFile
+from services import appeals, citizens, lifecycle
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
@@ -136,11 +136,8 @@ async def accept_files(ctx: Context) -> None:
 
 
 async def save_file(ctx: Context, name: str, mime: str, data: bytes) -> None:
-    sha = ctx.deps.files.put(data)
-    row = StoredFile(citizen_id=ctx.citizen.id, file_name=name[:255], mime=mime, size=len(data), sha256=sha)
-    ctx.session.add(row)
-    await ctx.session.flush()
-    ctx.data.setdefault("files", []).append(row.id)
+    file_id = await citizens.save_file(ctx.session, ctx.deps.files, ctx.citizen.id, name, mime, data)
+    ctx.data.setdefault("files", []).append(file_id)
 
 
 @step
@@ -229,7 +226,7 @@ class Postal(Step):
 
 def notify_label(channel: str | None) -> str:
     """Where notices are duplicated, in words."""
-    return T.NOTIFY_TO.format(channel=T.CHANNEL_NAMES.get(channel, channel)) if channel else T.NOTIFY_NONE
+    return T.NOTIFY_TO.format(channel=channels.to_phrase(channel)) if channel else T.NOTIFY_NONE
 
 
 def answer_where(data: dict) -> str:
@@ -247,8 +244,8 @@ class ExtraChannel(Step):
         channel = ctx.event.channel
         where = answer_where(ctx.data)
         buttons = []
-        if channel in MESSENGERS or channel == "console":
-            text = T.ASK_EXTRA_CHANNEL.format(answer_where=where, channel=T.CHANNEL_NAMES.get(channel, channel))
+        if channels.is_messenger(channel):
+            text = T.ASK_EXTRA_CHANNEL.format(answer_where=where, channel=channels.to_phrase(channel))
             buttons.append(Button(T.EXTRA_HERE, "extra:here"))
         else:
             text = T.ASK_EXTRA_CHANNEL_NO_MESSENGER.format(answer_where=where)
@@ -334,15 +331,7 @@ class Summary(Step):
             prefix=ctx.profile.agency.number_prefix, tz=cal.tz, now=ctx.now(),
             deadline_for=lambda day: cal.deadline(day, ctx.profile.limits.answer_days),
         )
-        citizen = ctx.citizen
-        citizen.full_name = draft.full_name
-        if draft.answer_channel == "email":
-            citizen.email = draft.answer_address
-        else:
-            citizen.postal_address = draft.answer_address
-        if extra:
-            citizen.notify_channel = extra
-        await ctx.session.flush()
+        await citizens.remember_contacts(ctx.session, ctx.citizen, draft)
         await lifecycle.registered(ctx.session, appeal, profile=ctx.profile, now=ctx.now(),
                                    seen_in=(ctx.event.channel, ctx.event.user_id), staff_chat=ctx.deps.staff_chat)
         ctx.data = {"registered": appeal.id}

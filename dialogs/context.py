@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Awaitable, Callable
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import texts as T
+from core.clock import utc_now
 from core.events import Button, Inbound, Reply
 
 if TYPE_CHECKING:
@@ -15,10 +14,6 @@ if TYPE_CHECKING:
     from services.profile import Profile
     from storage.files import FileStore
     from storage.models import Citizen, Identity, Staff
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass
@@ -34,7 +29,7 @@ class Deps:
 
 @dataclass
 class Context:
-    session: AsyncSession
+    session: Any  # the transaction of this event: passed to services, never queried here
     deps: Deps
     citizen: Citizen
     identity: Identity

@@ -4,17 +4,12 @@ from __future__ import annotations
 import copy
 import logging
 
-from sqlalchemy import and_, false, select
-from sqlalchemy.orm import joinedload
-
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
-from services import citizens, staffdesk
 import texts as T
-from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
 from core.events import Inbound, Reply
-from storage.models import DialogState, Identity, ProcessedUpdate, Staff
-from storage.upsert import insert_ignore
+from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
+from services import intake
+from services.notices import relay
+from services.dialog_state import DialogStore
 
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
@@ -30,24 +25,27 @@ COMMAND_STEPS = {"appeal": "appeal.topic", "help": "help", "mine": "mine", "sett
 
 
 class Engine:
-    def __init__(self, sessionmaker: async_sessionmaker, deps: Deps) -> None:
+    def __init__(self, sessionmaker, deps: Deps, store: DialogStore | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.deps = deps
+        self.store = store or DialogStore()
 
     async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
         """Replies to one event. With `update_key` (a platform update id), an update already
-        handled returns None: it is recorded in the same transaction as its effects."""
+        handled returns None: it is recorded in the same transaction as its effects. Replies
+        addressed to someone else go into the outbox in that transaction too."""
         async with self.sessionmaker() as session, session.begin():
-            if update_key is not None and not await insert_ignore(
-                session, ProcessedUpdate, channel=event.channel, update_key=update_key[:64],
-                processed_at=self.deps.clock()
-            ):
+            if update_key is not None and not await intake.first_time(
+                    session, event.channel, update_key, self.deps.clock()):
                 return None
-            identity, state, staff = await self._load(session, event)
-            data = copy.deepcopy(state.data or {})  # a fresh object, so any change is saved
+            if event.unsupported:  # a sticker, a location: a hint, the dialog stays where it is
+                return [Reply(T.UNSUPPORTED_CONTENT)]
+            person = await self.store.load(session, event.channel, event.user_id, event.display_name)
+            identity = person.identity
+            data = copy.deepcopy(person.data)  # a fresh object, so any change is saved
             ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
-            ctx.staff = staff
-            current = state.step if state.step in STEPS else None
+            ctx.staff = person.staff
+            current = person.step if person.step in STEPS else None
             if current and current.startswith("staff.") and ctx.staff is None:  # no longer staff
                 ctx.note(T.STAFF_ONLY)
                 current = self._reset(ctx, data, HOME)
@@ -56,35 +54,21 @@ class Engine:
                 ctx.note(T.STAFF_ONLY)
                 target = self._reset(ctx, data, HOME)
             reply = await self._show(ctx, target, data)
-            state.step = target
             data["flow"] = ctx.data
-            state.data = data
-            return [*ctx.extra, reply]
+            await self.store.save(session, person, target, data)
+            replies = [*ctx.extra, reply]
+            for other in (r for r in replies if r.to is not None):
+                await relay(session, other, now=self.deps.clock())
+            return [r for r in replies if r.to is None]
 
-    @staticmethod
-    async def _load(session, event: Inbound):
-        """The identity with its citizen, dialog state and staff record, in one query."""
-        staff_column = staffdesk.STAFF_COLUMNS.get(event.channel)
-        staff_join = and_(staff_column == Identity.external_id, Staff.active.is_(True)) if staff_column is not None else false()
-        stmt = (
-            select(Identity, DialogState, Staff)
-            .options(joinedload(Identity.citizen))
-            .outerjoin(DialogState, DialogState.identity_id == Identity.id)
-            .outerjoin(Staff, staff_join)
-            .where(Identity.channel == event.channel, Identity.external_id == event.user_id)
-        )
-        row = (await session.execute(stmt)).first()
-        if row is None:  # first contact
-            identity = await citizens.resolve(session, event.channel, event.user_id, event.display_name)
-            state, staff = None, await staffdesk.staff_for(session, event.channel, event.user_id)
-        else:
-            identity, state, staff = row
-            if not identity.reachable:  # they wrote to us: the channel works again
-                identity.reachable, identity.unreachable_reason = True, None
-        if state is None:
-            state = DialogState(identity_id=identity.id, step=None, data={})
-            session.add(state)
-        return identity, state, staff
+    async def apology(self, channel: str, user_id: str) -> Reply:
+        """«Something went wrong» with the main menu; the bare apology if even that fails."""
+        try:
+            menu = (await self.handle(Inbound(channel, user_id, command="menu")))[-1]
+            return Reply(f"{T.SORRY_ERROR}\n\n{menu.text}", menu.buttons)
+        except Exception:
+            log.exception("the main menu failed after an error")
+            return Reply(T.SORRY_ERROR)
 
     async def _route(self, ctx: Context, current: str | None, data: dict) -> str:
         ev = ctx.event

@@ -1,6 +1,7 @@
 """Linking a citizen's Telegram, VK and console identities (R-2.1)."""
 from __future__ import annotations
 
+from core import channels as registry
 from services import linking
 import texts as T
 from dialogs.context import NAV_MENU, Context, Step, step
@@ -8,7 +9,7 @@ from core.events import Button, Reply
 
 
 def channel_list(channels: list[str]) -> str:
-    return ", ".join(T.CHANNEL_NAMES.get(c, c) for c in channels)
+    return ", ".join(registry.title(c) for c in channels)
 
 
 async def redeem(ctx: Context, code: str) -> bool:

@@ -1,12 +1,16 @@
 """«My appeals»: the citizen's own appeals with status and history (R-5.1)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from services import appeals
-from services.lifecycle import rating_buttons
+from services.notices import rating_buttons
 import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, step
 from core.events import Button, Reply
-from storage.models import Appeal
+
+if TYPE_CHECKING:
+    from storage.models import Appeal
 
 
 def local(ctx: Context, moment) -> str:

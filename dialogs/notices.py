@@ -2,14 +2,11 @@
 question (R-3.6). These buttons arrive outside a conversation, so each is checked here."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from services import appeals, lifecycle
-from dialogs.appeal import accept_files
 import texts as T
-from dialogs.context import NAV_MENU, Context, Step, global_button, step
 from core.events import Button, Reply
-from storage.models import Rating, StoredFile
+from dialogs.appeal import accept_files
+from dialogs.context import NAV_MENU, Context, Step, global_button, step
+from services import appeals, lifecycle, ratings
 
 
 def _ints(payload: str) -> list[int] | None:
@@ -24,15 +21,8 @@ async def rate(ctx: Context, payload: str) -> str:
     if appeal is None or appeal.status not in appeals.FINAL or nums[1] not in (1, 2, 3):
         ctx.note(T.RATE_UNKNOWN)
         return "menu"
-    channel = ctx.event.channel
-    existing = (await ctx.session.execute(
-        select(Rating).where(Rating.appeal_id == appeal.id, Rating.channel == channel))).scalar_one_or_none()
-    if existing:
-        existing.score, existing.created_at = nums[1], ctx.now()
-    else:
-        ctx.session.add(Rating(citizen_id=ctx.citizen.id, appeal_id=appeal.id, staff_id=appeal.assigned_staff_id,
-                               channel=channel, score=nums[1], created_at=ctx.now()))
-    await ctx.session.flush()
+    await ratings.rate_appeal(ctx.session, appeal, citizen_id=ctx.citizen.id, channel=ctx.event.channel,
+                              score=nums[1], now=ctx.now())
     ctx.note(T.RATED)
     return "menu"
 
@@ -76,11 +66,7 @@ class Clarify(Step):
             return "menu"
         await lifecycle.act(ctx.session, appeal, "clarified", profile=ctx.profile, now=ctx.now(),
                             citizen_id=ctx.citizen.id, note=text[: ctx.profile.limits.appeal_text_max])
-        file_ids = ctx.data.get("files", [])
-        if file_ids:
-            for f in (await ctx.session.execute(select(StoredFile).where(
-                    StoredFile.id.in_(file_ids), StoredFile.citizen_id == ctx.citizen.id))).scalars():
-                f.appeal_id = appeal.id
+        await appeals.attach_files(ctx.session, ctx.data.get("files", []), ctx.citizen.id, appeal.id)
         ctx.note(T.NOTICE_CLARIFIED.format(number=appeal.number))
         return "menu"
 

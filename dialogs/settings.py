@@ -5,7 +5,8 @@ from services import citizens
 import texts as T
 from dialogs.appeal import notify_label
 from dialogs.context import NAV_MENU, Context, Step, column, step
-from core.events import MESSENGERS, Button, Reply
+from core import channels
+from core.events import Button, Reply
 
 
 @step
@@ -19,7 +20,7 @@ class Settings(Step):
                                  mailing=T.MAILING_ON if mailing else T.MAILING_OFF)
         buttons = []
         here = ctx.event.channel
-        if (here in MESSENGERS or here == "console") and c.notify_channel != here:
+        if channels.is_messenger(here) and c.notify_channel != here:
             buttons.append(Button(T.NOTIFY_HERE, "set:notify:here"))
         if c.email and c.notify_channel != "email":
             buttons.append(Button(T.NOTIFY_EMAIL, "set:notify:email"))
@@ -47,5 +48,5 @@ class Settings(Step):
             else:
                 await citizens.grant(ctx.session, c.id, citizens.MAILING, ctx.event.channel, ctx.now())
                 ctx.note(T.MAILING_GRANTED.format(email=c.email))
-        await ctx.session.flush()
+        await citizens.save(ctx.session)
         return None

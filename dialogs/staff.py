@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
-
+from core import channels as registry
 from services import appeals, staffdesk
 from services.lifecycle import FINAL, OPEN
 import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, global_button, step
 from core.events import Button, OutFile, Reply
 from dialogs.mine import local, status_title
-from storage.models import Appeal, Identity, OutboxMessage, Staff
+from services import citizens
+
+if TYPE_CHECKING:
+    from storage.models import Appeal, OutboxMessage
 
 CARD_TEXT_LIMIT = 2500
 CARD_FILES_LIMIT = 5
@@ -50,8 +53,9 @@ class StaffMenu(StaffStep):
 
     async def show(self, ctx: Context) -> Reply:
         n = await staffdesk.counts(ctx.session, ctx.staff, today(ctx))
+        queues = {k: n[k] for k in staffdesk.QUEUES if k != "flagged"}
         text = T.STAFF_MENU.format(name=ctx.staff.name, role=T.ROLE_TITLES.get(ctx.staff.role, ctx.staff.role),
-                                   letters=n["letters"], failed=n["failed"], **{k: n[k] for k in staffdesk.QUEUES if k != "flagged"})
+                                   letters=n["letters"], failed=n["failed"], **queues)
         return Reply(text, [
             [Button(T.STAFF_Q_NEW.format(n=n["new"]), "sq:new"), Button(T.STAFF_Q_MINE.format(n=n["mine"]), "sq:mine")],
             [Button(T.STAFF_Q_OVERDUE.format(n=n["overdue"]), "sq:overdue"),
@@ -105,27 +109,27 @@ async def open_card(ctx: Context, payload: str) -> str | None:
 async def card_text(ctx: Context, appeal: Appeal) -> str:
     session, profile = ctx.session, ctx.profile
     topic, need = profile.topic(appeal.topic), profile.need(appeal.need)
-    assignee = await session.get(Staff, appeal.assigned_staff_id) if appeal.assigned_staff_id else None
-    idents = (await session.execute(select(Identity).where(Identity.citizen_id == appeal.citizen_id))).scalars()
+    assignee = await staffdesk.get(session, appeal.assigned_staff_id)
+    idents = await citizens.identities(session, appeal.citizen_id)
     channels = ", ".join(
-        f"{T.CHANNEL_NAMES.get(i.channel, i.channel)}{'' if i.reachable else ' (недоступен: ' + (i.unreachable_reason or '') + ')'}"
+        f"{registry.title(i.channel)}{'' if i.reachable else ' (недоступен: ' + (i.unreachable_reason or '') + ')'}"
         for i in idents)
     citizen = appeal.citizen if "citizen" in appeal.__dict__ else None
     contacts = ", ".join(filter(None, [getattr(citizen, "email", None), getattr(citizen, "phone", None)])) or T.STAFF_NONE
-    failures = (await session.execute(select(OutboxMessage).where(
-        OutboxMessage.appeal_id == appeal.id, OutboxMessage.status == "dead"))).scalars().all()
+    failures = await staffdesk.failed_for_appeal(session, appeal.id)
     history = []
     for ev in appeal.events:
         who = T.STAFF_HISTORY_ACTOR.get(ev.actor, ev.actor)
         what = ev.action + (f" → {status_title(ev.status_to)}" if ev.status_to else "")
         history.append(f"{local(ctx, ev.at)} {who}: {what}" + (f" — {ev.note}" if ev.note else ""))
     text = appeal.text if len(appeal.text) <= CARD_TEXT_LIMIT else appeal.text[:CARD_TEXT_LIMIT] + "…"
+    redirect_by = appeal.registered_at + timedelta(days=profile.limits.redirect_days)
     answer = (T.WHERE_EMAIL if appeal.answer_channel == "email" else T.WHERE_POST).format(address=appeal.answer_address)
     return T.STAFF_CARD.format(
         number=appeal.number, status=status_title(appeal.status), topic=topic.title if topic else appeal.topic,
         need=need.title if need else appeal.need, deadline=f"{appeal.deadline:%d.%m.%Y}",
         extended=T.STAFF_EXTENDED if appeal.extended else "",
-        redirect_by=f"{(appeal.registered_at + timedelta(days=profile.limits.redirect_days)).astimezone(ctx.deps.calendar.tz):%d.%m.%Y}",
+        redirect_by=f"{redirect_by.astimezone(ctx.deps.calendar.tz):%d.%m.%Y}",
         assignee=assignee.name if assignee else T.STAFF_NOBODY, name=appeal.full_name, answer=answer,
         contacts=contacts, channels=channels or T.STAFF_NONE,
         abuse=T.STAFF_CARD_ABUSE.format(why=T.ABUSE_WHY.get(appeal.abuse_category, ""), fragment=appeal.abuse_fragment)
@@ -165,12 +169,7 @@ class StaffCard(StaffStep):
     name = "staff.card"
 
     async def show(self, ctx: Context) -> Reply:
-        from sqlalchemy.orm import selectinload
-
-        appeal = (await ctx.session.execute(
-            select(Appeal).where(Appeal.id == ctx.data.get("appeal_id", 0))
-            .options(selectinload(Appeal.events), selectinload(Appeal.files), selectinload(Appeal.citizen))
-        )).scalar_one_or_none()
+        appeal = await appeals.for_staff(ctx.session, ctx.data.get("appeal_id", 0))
         nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
         if appeal is None:
             return Reply(T.STAFF_QUEUE_EMPTY, nav)
@@ -198,9 +197,7 @@ class StaffCard(StaffStep):
 
 
 async def appeal_numbers(ctx: Context, rows: list[OutboxMessage]) -> dict[int, str]:
-    ids = [r.appeal_id for r in rows if r.appeal_id]
-    found = await ctx.session.execute(select(Appeal.id, Appeal.number).where(Appeal.id.in_(ids)))
-    return dict(found.all())
+    return await staffdesk.appeal_numbers(ctx.session, rows)
 
 
 @step
@@ -222,9 +219,7 @@ class Letters(StaffStep):
 
     async def staff_button(self, ctx: Context, payload: str) -> str | None:
         if payload == "sl:sent" and ctx.data.get("letters"):
-            await ctx.session.execute(update(OutboxMessage).where(
-                OutboxMessage.id.in_(ctx.data["letters"]), OutboxMessage.status == "task")
-                .values(status="sent", sent_at=ctx.now(), last_error=f"posted by staff #{ctx.staff.id}"))
+            await staffdesk.mark_posted(ctx.session, ctx.data["letters"], staff=ctx.staff, now=ctx.now())
             ctx.data["letters"] = []
         return None
 

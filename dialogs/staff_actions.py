@@ -1,14 +1,12 @@
 """Staff actions on an appeal: a short form per action, a confirmation, then the state machine."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from services import lifecycle, outbox, staffdesk
 import texts as T
+from core.events import Reply
 from dialogs.context import Context, column, step
-from core.events import Button, Reply
 from dialogs.staff import StaffStep
-from storage.models import Staff
+from services import lifecycle, staffdesk
+from core.events import Button
 
 TEXT_LIMIT = 4000
 # What each action asks for, in order. Fields ending in "?" may be skipped.
@@ -48,26 +46,26 @@ async def execute(ctx: Context, action: str, appeal_id: int, pending: dict) -> N
     elif action == "extend":
         kwargs.update(days=pending.get("days"), note=pending.get("text"))
     elif action == "transfer":
-        kwargs.update(to_staff=await ctx.session.get(Staff, pending.get("colleague")), note=pending.get("note"))
+        kwargs.update(to_staff=await staffdesk.get(ctx.session, pending.get("colleague")), note=pending.get("note"))
     else:
         kwargs["note"] = pending.get("text")
     try:
         await lifecycle.act(ctx.session, appeal, action, profile=profile, now=ctx.now(), staff=ctx.staff,
                             deadline_for=ctx.deps.calendar.deadline, **kwargs)
     except lifecycle.IllegalMove as e:
-        ctx.note(str(e))
+        ctx.note(refusal_text(e))
         return
     if action == "transfer" and kwargs["to_staff"]:
-        await tell_colleague(ctx, kwargs["to_staff"], appeal, pending.get("note"))
+        await lifecycle.tell_colleague(ctx.session, kwargs["to_staff"], appeal, by=ctx.staff,
+                                       note=pending.get("note"), profile=profile, now=ctx.now())
     ctx.note(T.STAFF_DONE.format(action=T.STAFF_ACTION_TITLES[action]))
 
 
-async def tell_colleague(ctx: Context, colleague: Staff, appeal, note: str | None) -> None:
-    target = ("telegram", colleague.telegram_id) if colleague.telegram_id else ("vk", colleague.vk_id)
-    text = f"{ctx.staff.name} передал(а) вам обращение {appeal.number}." + (f"\n{note}" if note else "")
-    await outbox.enqueue(ctx.session, citizen_id=None, kind="staff", targets=[target], text=text,
-                         buttons=[[Button(T.STAFF_OPEN_CARD, f"sc:{appeal.id}")]], appeal_id=appeal.id,
-                         not_before=ctx.now())
+def refusal_text(e: lifecycle.IllegalMove) -> str:
+    params = dict(e.params)
+    if "status" in params:
+        params["status_title"] = T.STATUS_TITLES.get(params["status"], params["status"])
+    return T.MOVE_REFUSED[e.code].format(**params)
 
 
 @step
@@ -119,7 +117,7 @@ class StaffAction(StaffStep):
         details = []
         for key, value in pending.items():
             if key == "colleague":
-                member = await ctx.session.get(Staff, value)
+                member = await staffdesk.get(ctx.session, value)
                 value = member.name if member else value
             if key == "refusal":
                 value = next((r.text for r in ctx.profile.refusals if r.id == value), value)

@@ -1,12 +1,12 @@
 """Staff: today's and tomorrow's visits, marking attended or no-show (R-6.1, R-6.8)."""
 from __future__ import annotations
 
+from services import citizens
 from services import visits as V
 import texts as T
 from dialogs.context import NAV_MENU, Context, step
 from core.events import Button, Reply
 from dialogs.staff import StaffStep
-from storage.models import Citizen
 
 MARKABLE = 8  # buttons for today's visits at most, to keep the screen short
 
@@ -15,7 +15,7 @@ async def lines(ctx: Context, visits) -> str:
     tz = ctx.deps.calendar.tz
     out = []
     for v in visits:
-        citizen = await ctx.session.get(Citizen, v.citizen_id)
+        citizen = await citizens.get(ctx.session, v.citizen_id)
         out.append(T.STAFF_VISIT_LINE.format(
             time=f"{v.starts_at.astimezone(tz):%H:%M}", desk=V.desk_name(v.slot.desk, v.slot.staff_id),
             name=(citizen.full_name if citizen and citizen.full_name else "—"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from core import channels
 from services import visits as V
 from services.icalendar import ics
 import texts as T
@@ -173,7 +174,7 @@ class Remind(WizardStep):
     async def show(self, ctx: Context) -> Reply:
         start = chosen_start(ctx)
         options = V.remind_options(start, ctx.now())
-        here = T.VISIT_CHANNEL_NAMES.get(ctx.event.channel, ctx.event.channel)
+        here = channels.to_phrase(ctx.event.channel)
         buttons = column([Button(REMIND_LABELS[o], f"vrem:{o}") for o in options])
         return Reply(T.VISIT_ASK_REMIND.format(when=V.when_text(start, tz(ctx)), channel=here),
                      [*buttons, wizard_nav()], replace=True)
@@ -200,7 +201,7 @@ class Duplicate(WizardStep):
 
     async def show(self, ctx: Context) -> Reply:
         found = await V.duplicate_channels(ctx.session, ctx.citizen, ctx.event.channel)
-        buttons = [Button(T.VISIT_DUP_LABELS[c], f"vdup:{c}") for c in found]
+        buttons = [Button(T.VISIT_DUP_LABEL.format(channel=channels.short_phrase(c)), f"vdup:{c}") for c in found]
         buttons.append(Button(T.VISIT_DUP_NONE, "vdup:none"))
         return Reply(T.VISIT_ASK_DUP, [*column(buttons), wizard_nav()], replace=True)
 

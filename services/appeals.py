@@ -5,13 +5,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
-
 from services.abuse import screen
-from storage.models import Appeal, AppealCounter, AppealEvent, StoredFile
-from storage.upsert import insert_ignore
+from storage.db import Session as AsyncSession
+from storage.models import Appeal, AppealEvent
+from storage.repos import appeals as rows
 
 REGISTERED = "registered"
 IN_WORK = "in_work"
@@ -39,17 +36,8 @@ class Draft:
 
 
 async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
-    """Sequential per year, never reused: the counter row is locked by the update."""
-    await insert_ignore(session, AppealCounter, year=year, last=0)
-    seq = (
-        await session.execute(
-            update(AppealCounter)
-            .where(AppealCounter.year == year)
-            .values(last=AppealCounter.last + 1)
-            .returning(AppealCounter.last)
-        )
-    ).scalar_one()
-    return f"{prefix}-{year}-{seq:06d}"
+    """Sequential per year, never reused."""
+    return f"{prefix}-{year}-{await rows.next_seq(session, year):06d}"
 
 
 async def register(
@@ -85,35 +73,25 @@ async def register(
         session.add(AppealEvent(appeal_id=appeal.id, at=now + timedelta(microseconds=1),
                                 actor="system", action="screened", status_from=REGISTERED,
                                 status_to=NOT_CONSIDERED, note=verdict.category))
-    if draft.file_ids:
-        await session.execute(
-            update(StoredFile)
-            .where(StoredFile.id.in_(draft.file_ids), StoredFile.citizen_id == citizen_id,
-                   StoredFile.appeal_id.is_(None))
-            .values(appeal_id=appeal.id)
-        )
+    await rows.attach_files(session, draft.file_ids, citizen_id, appeal.id)
     await session.flush()
     return appeal
 
 
 async def of_citizen(session: AsyncSession, citizen_id: int, limit: int = 20) -> list[Appeal]:
-    stmt = (
-        select(Appeal).where(Appeal.citizen_id == citizen_id)
-        .order_by(Appeal.registered_at.desc(), Appeal.id.desc()).limit(limit)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return await rows.of_citizen(session, citizen_id, limit)
 
 
 async def owned(session: AsyncSession, citizen_id: int, *, appeal_id: int | None = None,
                 number: str | None = None) -> Appeal | None:
     """An appeal with its history and files, only if it belongs to this citizen."""
-    stmt = select(Appeal).where(Appeal.citizen_id == citizen_id).options(
-        selectinload(Appeal.events), selectinload(Appeal.files)
-    )
-    if appeal_id is not None:
-        stmt = stmt.where(Appeal.id == appeal_id)
-    elif number is not None:
-        stmt = stmt.where(Appeal.number == number.strip().upper())
-    else:
-        return None
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await rows.owned(session, citizen_id, appeal_id=appeal_id, number=number)
+
+
+async def for_staff(session: AsyncSession, appeal_id: int) -> Appeal | None:
+    return await rows.full(session, appeal_id)
+
+
+async def attach_files(session: AsyncSession, file_ids: list[int], citizen_id: int, appeal_id: int) -> None:
+    """Files sent with a clarification join the appeal."""
+    await rows.attach_files(session, file_ids, citizen_id, appeal_id, only_loose=False)

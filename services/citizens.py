@@ -3,49 +3,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
-
-from storage.models import Citizen, Consent, Identity
+from storage.models import Citizen, Consent, Identity, StoredFile
+from storage.repos import people as rows
 
 PERSONAL_DATA = "personal_data"
 MAILING = "mailing"
 
 
-async def resolve(
-    session: AsyncSession, channel: str, external_id: str, display_name: str | None = None
-) -> Identity:
+async def resolve(session, channel: str, external_id: str, display_name: str | None = None) -> Identity:
     """The identity for a channel user, creating the citizen on first contact."""
-    stmt = (select(Identity).options(joinedload(Identity.citizen))
-            .where(Identity.channel == channel, Identity.external_id == external_id))
-    identity = (await session.execute(stmt)).scalar_one_or_none()
-    if identity is None:
-        try:
-            async with session.begin_nested():
-                citizen = Citizen()
-                identity = Identity(
-                    citizen=citizen, channel=channel, external_id=external_id,
-                    display_name=display_name,
-                )
-                session.add_all([citizen, identity])
-        except IntegrityError:  # created by a concurrent update of the same person
-            identity = (await session.execute(stmt)).scalar_one()
-    return identity
+    return await rows.resolve(session, channel, external_id, display_name)
 
 
-async def active_consent(session: AsyncSession, citizen_id: int, kind: str) -> Consent | None:
-    stmt = (
-        select(Consent)
-        .where(Consent.citizen_id == citizen_id, Consent.kind == kind, Consent.withdrawn_at.is_(None))
-        .order_by(Consent.id.desc())
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def active_consent(session, citizen_id: int, kind: str) -> Consent | None:
+    return await rows.active_consent(session, citizen_id, kind)
 
 
-async def grant(session: AsyncSession, citizen_id: int, kind: str, source: str, at: datetime) -> Consent:
+async def grant(session, citizen_id: int, kind: str, source: str, at: datetime) -> Consent:
     existing = await active_consent(session, citizen_id, kind)
     if existing:
         return existing
@@ -55,7 +29,7 @@ async def grant(session: AsyncSession, citizen_id: int, kind: str, source: str, 
     return consent
 
 
-async def withdraw(session: AsyncSession, citizen_id: int, kind: str, at: datetime) -> bool:
+async def withdraw(session, citizen_id: int, kind: str, at: datetime) -> bool:
     consent = await active_consent(session, citizen_id, kind)
     if consent is None:
         return False
@@ -64,6 +38,39 @@ async def withdraw(session: AsyncSession, citizen_id: int, kind: str, at: dateti
     return True
 
 
-async def identity_in(session: AsyncSession, citizen_id: int, channel: str) -> Identity | None:
-    stmt = select(Identity).where(Identity.citizen_id == citizen_id, Identity.channel == channel)
-    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+async def identity_in(session, citizen_id: int, channel: str) -> Identity | None:
+    return await rows.identity_in(session, citizen_id, channel)
+
+
+async def identities(session, citizen_id: int) -> list[Identity]:
+    return await rows.identities(session, citizen_id)
+
+
+async def get(session, citizen_id: int) -> Citizen | None:
+    return await session.get(Citizen, citizen_id)
+
+
+async def save(session) -> None:
+    """Write the changes made to the person's records in this transaction."""
+    await session.flush()
+
+
+async def save_file(session, files, citizen_id: int, name: str, mime: str, data: bytes) -> int:
+    """Keep a citizen's file (bytes in the file store, a row here); its id."""
+    row = StoredFile(citizen_id=citizen_id, file_name=name[:255], mime=mime, size=len(data),
+                     sha256=files.put(data))
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def remember_contacts(session, citizen: Citizen, draft) -> None:
+    """After an appeal: its name, answer address and chosen channel become the person's."""
+    citizen.full_name = draft.full_name
+    if draft.answer_channel == "email":
+        citizen.email = draft.answer_address
+    else:
+        citizen.postal_address = draft.answer_address
+    if draft.extra_channel:
+        citizen.notify_channel = draft.extra_channel
+    await session.flush()

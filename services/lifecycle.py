@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from services.profile import Profile, filled
-from services import outbox
+from services import notices, outbox
 from services.appeals import (ANSWERED, CLARIFICATION, FINAL, IN_WORK, NOT_CONSIDERED, REDIRECTED,
-                                  REFUSED, REGISTERED)
-import texts as T
-from core.events import Button
+                              REFUSED, REGISTERED)
+from services.profile import Profile
+from storage.db import Session as AsyncSession
 from storage.models import Appeal, AppealEvent, Citizen, Staff
+from storage.repos import appeals as appeal_rows
+from storage.repos import staff as staff_rows
 
 OPEN = frozenset({REGISTERED, IN_WORK, CLARIFICATION})
 MAX_EXTENSION_DAYS = 30
@@ -43,23 +41,15 @@ MOVES = {
 
 
 class IllegalMove(Exception):
-    """Refused with a message fit to show to the staff member."""
+    """Refused; `code` names the reason (the dialog shows `texts.MOVE_REFUSED[code]`)."""
 
-
-def rating_buttons(appeal_id: int) -> list[list[Button]]:
-    return [[Button(T.RATE_GOOD, f"rate:{appeal_id}:3")], [Button(T.RATE_PARTLY, f"rate:{appeal_id}:2")],
-            [Button(T.RATE_BAD, f"rate:{appeal_id}:1")]]
-
-
-def _survey(profile: Profile, appeal: Appeal) -> tuple[str, list[list[Button]]]:
-    """R-3.9: every final message carries the survey link and an in-bot rating."""
-    text = T.SURVEY.format(url=profile.survey_url) if filled(profile.survey_url) else T.SURVEY_IN_BOT
-    return text, rating_buttons(appeal.id)
+    def __init__(self, code: str, **params) -> None:
+        super().__init__(code)
+        self.code, self.params = code, params
 
 
 async def load(session: AsyncSession, appeal_id: int) -> Appeal | None:
-    stmt = select(Appeal).where(Appeal.id == appeal_id).with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return await appeal_rows.locked(session, appeal_id)
 
 
 async def act(session: AsyncSession, appeal: Appeal, action: str, *, profile: Profile, now: datetime,
@@ -69,29 +59,28 @@ async def act(session: AsyncSession, appeal: Appeal, action: str, *, profile: Pr
     """Apply one move. `staff` acts, or the citizen (`citizen_id`) for "clarified"."""
     move = MOVES.get(action)
     if move is None or appeal.status not in move.sources:
-        raise IllegalMove(T.ILLEGAL_TRANSITION.format(
-            number=appeal.number, status=T.STATUS_TITLES.get(appeal.status, appeal.status)))
+        raise IllegalMove("status", number=appeal.number, status=appeal.status)
     if move.supervisor and (staff is None or staff.role != "supervisor"):
-        raise IllegalMove("Это может сделать только руководитель.")
+        raise IllegalMove("supervisor")
     if action == "override" and not appeal.abuse_category:
-        raise IllegalMove("Отменять можно только решение автоматической проверки текста.")
+        raise IllegalMove("override")
     if action == "extend":
         if appeal.extended:
-            raise IllegalMove("Срок этого обращения уже продлевали: продлить можно только один раз.")
+            raise IllegalMove("extended")
         if not days or not 1 <= days <= MAX_EXTENSION_DAYS or not note:
-            raise IllegalMove("Укажите срок продления от 1 до 30 дней и причину.")
+            raise IllegalMove("extend_days")
         appeal.deadline = deadline_for(appeal.deadline, days) if deadline_for else appeal.deadline + timedelta(days)
         appeal.extended = True
     if action == "transfer":
         if to_staff is None or not to_staff.active:
-            raise IllegalMove("Выберите сотрудника, которому передать обращение.")
+            raise IllegalMove("colleague")
         appeal.assigned_staff_id = to_staff.id
     if action == "take" and staff is not None:
         appeal.assigned_staff_id = staff.id
     if action in ("answer", "refuse", "redirect", "ask", "extend") and not (note or "").strip():
-        raise IllegalMove("Нужен текст: его получит гражданин.")
+        raise IllegalMove("text")
     if action == "redirect" and not agency:
-        raise IllegalMove("Укажите, в какое ведомство передаётся обращение.")
+        raise IllegalMove("agency")
 
     before = appeal.status
     if move.target:
@@ -115,96 +104,90 @@ def _history_note(action, note, agency, to_staff, days) -> str | None:
     return note
 
 
+# The notice each move sends the citizen; transfers and repeated takes are internal.
+MOVE_NOTICES = {"ask": "appeal.clarification", "answer": "appeal.answered", "refuse": "appeal.refused",
+                "redirect": "appeal.redirected", "not_consider": "appeal.not_considered",
+                "override": "appeal.overridden", "extend": "appeal.extended", "reopen": "appeal.reopened"}
+
+
+def appeal_params(appeal: Appeal) -> dict:
+    return {"appeal_id": appeal.id, "number": appeal.number, "deadline": f"{appeal.deadline:%d.%m.%Y}",
+            "status": appeal.status, "answer_channel": appeal.answer_channel,
+            "answer_address": appeal.answer_address}
+
+
 async def _notify(session: AsyncSession, appeal: Appeal, action: str, *, profile: Profile,
                   note: str | None, agency: str | None, now: datetime, before: str) -> None:
-    number, deadline = appeal.number, f"{appeal.deadline:%d.%m.%Y}"
-    buttons: list[list[Button]] = []
-    final = action in ("answer", "refuse", "redirect", "not_consider")
-    short = None
+    kind = MOVE_NOTICES.get(action)
     if action == "take" and before == REGISTERED:  # a colleague taking it over is not news
-        text = T.NOTICE_IN_WORK.format(number=number, deadline=deadline)
-    elif action == "ask":
-        text = T.NOTICE_CLARIFICATION.format(number=number, question=note)
-        buttons = [[Button(T.ANSWER_CLARIFICATION, f"clar:{appeal.id}")]]
-    elif action == "answer":
-        text = T.NOTICE_ANSWERED.format(number=number, text=note)
-        where = T.WHERE_EMAIL if appeal.answer_channel == "email" else T.WHERE_POST
-        short = T.NOTICE_ANSWERED_SHORT.format(number=number, where=where.format(address=appeal.answer_address))
-    elif action == "refuse":
-        text = T.NOTICE_REFUSED.format(number=number, reason=note)
-    elif action == "redirect":
-        text = T.NOTICE_REDIRECTED.format(number=number, agency=agency, reason=note)
-    elif action == "not_consider":
-        why = T.ABUSE_WHY.get(appeal.abuse_category or "", note or T.ABUSE_WHY["insult"])
-        text = T.NOTICE_NOT_CONSIDERED.format(number=number, why=why)
-    elif action == "override":
-        text = T.NOTICE_OVERRIDDEN.format(number=number, deadline=deadline)
-    elif action == "extend":
-        text = T.NOTICE_EXTENDED.format(number=number, deadline=deadline, reason=note)
-    elif action == "reopen":
-        text = T.NOTICE_REOPENED.format(number=number, deadline=deadline)
-    else:
-        return  # transfers and repeated takes are internal
-    if final:
-        survey, buttons = _survey(profile, appeal)
-        text = f"{text}\n\n{survey}"
-        if short:
-            short = f"{short}\n\n{survey}"
+        kind = "appeal.in_work"
+    if kind is None:
+        return
+    params = appeal_params(appeal)
+    params.update({"appeal.clarification": {"question": note}, "appeal.answered": {"text": note},
+                   "appeal.refused": {"reason": note}, "appeal.redirected": {"agency": agency, "reason": note},
+                   "appeal.not_considered": {"abuse": appeal.abuse_category or note},
+                   "appeal.extended": {"reason": note}}.get(kind, {}))
+    await notify_citizen(session, appeal, kind, params, profile=profile, now=now)
+
+
+async def notify_citizen(session: AsyncSession, appeal: Appeal, kind: str, params: dict, *, profile: Profile,
+                         now: datetime, skip: tuple[str, str] | None = None) -> None:
+    """The mandatory channel plus the chosen one (R-2.1, R-2.2); `skip` the chat that saw it already."""
     citizen = await session.get(Citizen, appeal.citizen_id)
-    mandatory = (appeal.answer_channel, appeal.answer_address)
-    targets = await outbox.route(session, citizen, mandatory=mandatory, final=final)
-    subject = T.NOTICE_SUBJECT.format(number=number, status=T.STATUS_TITLES.get(appeal.status, appeal.status))
-    kind = outbox.FINAL_KIND if final else "status"
-    hidden = short is not None and not profile.privacy.full_text_in_messengers
-    full = [t for t in targets if not (hidden and t[0] in outbox.MESSENGER_CHANNELS)]
-    brief = [t for t in targets if t not in full]
-    notice = await outbox.enqueue(session, citizen_id=citizen.id, kind=kind, targets=full, text=text,
-                                  subject=subject, buttons=buttons, appeal_id=appeal.id, not_before=now)
-    if brief:
-        await outbox.enqueue(session, citizen_id=citizen.id, kind=kind, targets=brief, text=short,
-                             subject=subject, buttons=buttons, appeal_id=appeal.id, notice=notice,
-                             not_before=now)
+    targets = await outbox.route(session, citizen, mandatory=(appeal.answer_channel, appeal.answer_address),
+                                 final=notices.KINDS[kind].final)
+    targets = [t for t in targets if t != skip]
+    if targets:
+        notices.add(session, notices.Renderer(profile), kind, targets=targets, params=params,
+                    citizen_id=citizen.id, appeal_id=appeal.id, not_before=now)
 
 
 async def registered(session: AsyncSession, appeal: Appeal, *, profile: Profile, now: datetime,
                      seen_in: tuple[str, str], staff_chat: tuple[str, str] | None = None) -> None:
     """Tell the citizen's other channels (the chat they wrote from already saw it), and staff on
     duty without the citizen's personal data."""
-    citizen = await session.get(Citizen, appeal.citizen_id)
-    final = appeal.status == NOT_CONSIDERED
-    number, deadline = appeal.number, f"{appeal.deadline:%d.%m.%Y}"
-    if final:
-        why = T.ABUSE_WHY.get(appeal.abuse_category or "", T.ABUSE_WHY["insult"])
-        survey, buttons = _survey(profile, appeal)
-        text = f"{T.NOTICE_NOT_CONSIDERED.format(number=number, why=why)}\n\n{survey}"
+    params = appeal_params(appeal)
+    if appeal.status == NOT_CONSIDERED:
+        kind = "appeal.not_considered"
+        params["abuse"] = appeal.abuse_category
     else:
-        text, buttons = T.NOTICE_REGISTERED.format(number=number, deadline=deadline), []
-    targets = await outbox.route(session, citizen, mandatory=(appeal.answer_channel, appeal.answer_address),
-                                 final=False)
-    targets = [t for t in targets if t != seen_in]
-    if targets:
-        subject = T.NOTICE_SUBJECT.format(number=number, status=T.STATUS_TITLES[appeal.status])
-        await outbox.enqueue(session, citizen_id=citizen.id, kind=outbox.FINAL_KIND if final else "status",
-                             targets=targets, text=text, subject=subject, buttons=buttons,
-                             appeal_id=appeal.id, not_before=now)
+        kind = "appeal.registered"
+    await notify_citizen(session, appeal, kind, params, profile=profile, now=now, skip=seen_in)
     await announce_to_staff(session, appeal, profile=profile, now=now, staff_chat=staff_chat)
+
+
+async def staff_targets(session: AsyncSession, members: list[Staff]) -> list[tuple[str, str]]:
+    """One channel per staff member: the first of their identities in registry order."""
+    from core import channels
+
+    order = [spec.name for spec in channels.registered()]
+    targets = []
+    for member in members:
+        ids = sorted(member.identities, key=lambda i: order.index(i.channel) if i.channel in order else 99)
+        if ids:
+            targets.append((ids[0].channel, ids[0].user_id))
+    return targets
 
 
 async def announce_to_staff(session: AsyncSession, appeal: Appeal, *, profile: Profile, now: datetime,
                             staff_chat: tuple[str, str] | None = None) -> None:
     topic, need = profile.topic(appeal.topic), profile.need(appeal.need)
-    flag = ""
-    if appeal.abuse_category:
-        flag = T.STAFF_NEW_FLAGGED.format(why=T.ABUSE_WHY.get(appeal.abuse_category, appeal.abuse_category))
-    text = T.STAFF_NEW_APPEAL.format(number=appeal.number, topic=topic.title if topic else appeal.topic,
-                                     need=need.title if need else appeal.need,
-                                     deadline=f"{appeal.deadline:%d.%m.%Y}", flag=flag)
-    members = (await session.execute(select(Staff).where(Staff.active.is_(True)))).scalars().all()
-    targets = [("telegram", m.telegram_id) for m in members if m.telegram_id]
-    targets += [("vk", m.vk_id) for m in members if m.vk_id and not m.telegram_id]
+    params = {"appeal_id": appeal.id, "number": appeal.number, "topic": topic.title if topic else appeal.topic,
+              "need": need.title if need else appeal.need, "deadline": f"{appeal.deadline:%d.%m.%Y}",
+              "flag_category": appeal.abuse_category}
+    targets = await staff_targets(session, await staff_rows.active(session))
     if staff_chat:  # a staff group chat gets the same announcement
         targets.append(staff_chat)
     if targets:
-        await outbox.enqueue(session, citizen_id=None, kind="staff", targets=targets, text=text,
-                             buttons=[[Button(T.STAFF_OPEN_CARD, f"sc:{appeal.id}")]],
-                             appeal_id=appeal.id, not_before=now)
+        notices.add(session, notices.Renderer(profile), "staff.new_appeal", targets=targets, params=params,
+                    appeal_id=appeal.id, not_before=now)
+
+
+async def tell_colleague(session: AsyncSession, colleague: Staff, appeal: Appeal, *, by: Staff, note: str | None,
+                         profile: Profile, now: datetime) -> None:
+    targets = await staff_targets(session, [colleague])
+    if targets:
+        params = {"appeal_id": appeal.id, "number": appeal.number, "colleague": by.name, "transfer_note": note}
+        notices.add(session, notices.Renderer(profile), "staff.transferred", targets=targets, params=params,
+                    appeal_id=appeal.id, not_before=now)

@@ -3,21 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+
+from core.channels import Limit, registered
 
 
-@dataclass(frozen=True)
-class Limit:
-    per_second: float  # overall messages per second for the channel
-    per_address_interval: float = 0.0  # seconds between two messages to one recipient
-
-
-# Telegram: 30 messages/s overall, about 1/s per chat; VK: 20 requests/s.
-DEFAULT_LIMITS = {
-    "telegram": Limit(per_second=29.5, per_address_interval=1.05),
-    "vk": Limit(per_second=19.5),
-    "email": Limit(per_second=5.0),
-}
+def default_limits() -> dict[str, Limit]:
+    """Each registered channel's own limits (declared beside its adapter)."""
+    return {spec.name: spec.limit for spec in registered() if spec.limit is not None}
 
 
 class Pacer:

@@ -6,17 +6,17 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
-from services.pacing import DEFAULT_LIMITS, Limit, Pacer
-from services import outbox
-from core.ports import Deliverer, RetryLater, Unreachable
-from dialogs.context import utc_now
+from core import channels
+from core.clock import utc_now
 from core.events import Reply
-from storage.models import Citizen, Identity, OutboxMessage
+from core.ports import Deliverer, RetryLater, Unreachable
+from services import notices, outbox
+from services.pacing import Limit, Pacer, default_limits
+from storage.db import Database
+from storage.models import Citizen, OutboxMessage
+from storage.repos import outbox as rows
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,13 @@ def backoff(attempts: int) -> float:
 
 
 class OutboxSender:
-    def __init__(self, sessionmaker: async_sessionmaker, deliverers: dict[str, Deliverer], *,
+    def __init__(self, sessionmaker: Database, deliverers: dict[str, Deliverer], *,
                  limits: dict[str, Limit] | None = None, batch: int = 100, concurrency: int = 30,
-                 clock=utc_now, worker: str | None = None, gate: asyncio.Semaphore | None = None) -> None:
+                 clock=utc_now, worker: str | None = None, gate: asyncio.Semaphore | None = None,
+                 renderer: notices.Renderer | None = None) -> None:
         self.sessionmaker, self.deliverers = sessionmaker, deliverers
-        self.pacers = {ch: Pacer(lim) for ch, lim in (DEFAULT_LIMITS if limits is None else limits).items()}
+        self.renderer = renderer  # to render a notice again for the channel it falls back to
+        self.pacers = {ch: Pacer(lim) for ch, lim in (default_limits() if limits is None else limits).items()}
         self.batch, self.clock = batch, clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._gate = asyncio.Semaphore(concurrency)
@@ -60,31 +62,9 @@ class OutboxSender:
 
     async def claim(self) -> list[OutboxMessage]:
         now = self.clock()
-        channels = list(self.deliverers)
         async with self._db_gate, self.sessionmaker() as session, session.begin():
-            due = (
-                select(OutboxMessage.id)
-                .where(OutboxMessage.status == outbox.PENDING, OutboxMessage.not_before <= now,
-                       OutboxMessage.channel.in_(channels),
-                       or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-                .order_by(OutboxMessage.not_before, OutboxMessage.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            )
-            ids = list((await session.execute(due)).scalars())
-            if not ids:
-                return []
-            free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
-            await session.execute(  # conditional, so two claimers never share a row
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == outbox.PENDING, free)
-                .values(claimed_by=self.worker, claimed_until=now + LEASE)
-            )
-            rows = (await session.execute(
-                select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == self.worker)
-                .order_by(OutboxMessage.not_before, OutboxMessage.id)
-            )).scalars().all()
-            return list(rows)
+            return await rows.claim(session, channels=list(self.deliverers), now=now, lease=LEASE,
+                                    worker=self.worker, batch=self.batch)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         if row.expires_at is not None and self.clock() >= row.expires_at:
@@ -113,8 +93,7 @@ class OutboxSender:
 
     async def _still_pending(self, row_id: int) -> bool:
         async with self._db_gate, self.sessionmaker() as session:
-            status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))
-        return status == outbox.PENDING
+            return await rows.status_of(session, row_id) == outbox.PENDING
 
     async def _record(self, fn, *args) -> None:
         """Group commit: outcomes that arrive while a write is under way go in the next one,
@@ -129,11 +108,7 @@ class OutboxSender:
                     await f(session, *a)
 
     async def _finish(self, session, row: OutboxMessage, status: str, error: str | None) -> None:
-        await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row.id)
-            .values(status=status, sent_at=self.clock() if status == outbox.SENT else None,
-                    attempts=OutboxMessage.attempts + 1, claimed_until=None, last_error=error)
-        )
+        await rows.finish(session, row.id, status, self.clock(), error)
 
     async def _retry(self, session, row: OutboxMessage, reason: str, seconds: float | None) -> None:
         attempts = row.attempts + 1
@@ -141,40 +116,33 @@ class OutboxSender:
             await self._failed_for_good(session, row, f"gave up after {attempts} attempts: {reason}")
             return
         delay = seconds if seconds is not None else backoff(attempts)
-        await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row.id)
-            .values(attempts=attempts, not_before=self.clock() + timedelta(seconds=delay),
-                    claimed_until=None, claimed_by=None, last_error=reason[:500])
-        )
+        await rows.retry_at(session, row.id, attempts, self.clock() + timedelta(seconds=delay), reason)
 
     async def _failed_for_good(self, session, row: OutboxMessage, reason: str) -> None:
         """Mark the row dead, the address unreachable, and send the notice by the next channel."""
-        await session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row.id)
-            .values(status=outbox.DEAD, attempts=OutboxMessage.attempts + 1, claimed_until=None,
-                    last_error=reason[:500])
-        )
-        if row.channel in outbox.MESSENGER_CHANNELS:
-            await session.execute(
-                update(Identity).where(and_(Identity.channel == row.channel, Identity.external_id == row.address))
-                .values(reachable=False, unreachable_reason=reason[:200])
-            )
+        await rows.mark_dead(session, row.id, reason)
+        if channels.is_messenger(row.channel):
+            await rows.set_reachable(session, row.channel, row.address, False, reason)
         citizen = await session.get(Citizen, row.citizen_id) if row.citizen_id else None
         if citizen is None:
             return
-        used = (await session.execute(
-            select(OutboxMessage.channel, OutboxMessage.address).where(OutboxMessage.notice == row.notice)
-        )).all()
-        nxt = await outbox.fallback_target(session, citizen, exclude=[tuple(u) for u in used],
-                                           final=row.kind == outbox.FINAL_KIND)
+        used = await rows.targets_of(session, row.notice)
+        final = notices.KINDS.get(row.kind, notices.KINDS["appeal.registered"]).final
+        nxt = await outbox.fallback_target(session, citizen, exclude=used, final=final)
         if nxt is None:
             log.warning("outbox %s: no other channel for citizen %s", row.id, row.citizen_id)
             return
-        await outbox.enqueue(
-            session, citizen_id=row.citizen_id, kind=row.kind, targets=[nxt], text=row.text,
-            subject=row.subject, buttons=outbox.buttons_of(row), appeal_id=row.appeal_id,
-            not_before=self.clock(), expires_at=row.expires_at, notice=row.notice,
-        )
+        if row.params is not None and row.kind in notices.KINDS and self.renderer is not None:
+            notices.add(session, self.renderer, row.kind, targets=[nxt], params=row.params,
+                        citizen_id=row.citizen_id, appeal_id=row.appeal_id, not_before=self.clock(),
+                        expires_at=row.expires_at, notice=row.notice)
+        else:  # no parameters to render it again: the same text
+            session.add(OutboxMessage(
+                citizen_id=row.citizen_id, appeal_id=row.appeal_id, notice=row.notice, kind=row.kind,
+                lane=row.lane, params=row.params, channel=nxt[0], address=nxt[1], subject=row.subject,
+                text=row.text, buttons=row.buttons if nxt[0] != "post" else [],
+                status=outbox.TASK if nxt[0] == "post" else outbox.PENDING, not_before=self.clock(),
+                expires_at=row.expires_at))
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         while not stop.is_set():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -30,3 +30,16 @@ def make_engine(url: str) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# What services are given to open transactions: `async with db() as session, session.begin()`.
+Database = async_sessionmaker
+Session = AsyncSession
+
+
+def writer_gate(engine: AsyncEngine):
+    """How many transactions may run at once. SQLite has one writer, and concurrent writers only
+    sleep-poll in its busy handler: queueing them in the event loop keeps latency flat."""
+    import asyncio
+
+    return asyncio.Semaphore(1 if engine.dialect.name == "sqlite" else 16)

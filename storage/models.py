@@ -177,10 +177,27 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))  # operator | supervisor
-    telegram_id: Mapped[str | None] = mapped_column(String(32), unique=True)
-    vk_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    identities: Mapped[list[StaffIdentity]] = relationship(
+        back_populates="staff", order_by="StaffIdentity.id", lazy="selectin")
+
+    def user_id(self, channel: str) -> str | None:
+        return next((i.user_id for i in self.identities if i.channel == channel), None)
+
+
+class StaffIdentity(Base):
+    """How a staff member is recognised in a channel: one row per (channel, user id)."""
+
+    __tablename__ = "staff_identities"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+
+    staff: Mapped[Staff] = relationship(back_populates="identities")
 
 
 class ProcessedUpdate(Base):
@@ -226,7 +243,9 @@ class OutboxMessage(Base):
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
     appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"), index=True)
     notice: Mapped[str] = mapped_column(String(36), index=True)  # one notice, several channel rows
-    kind: Mapped[str] = mapped_column(String(24))  # status | answer | reminder | staff | mailing
+    kind: Mapped[str] = mapped_column(String(32))  # a notice kind (services/notices.py)
+    lane: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # lower goes first
+    params: Mapped[dict | None] = mapped_column(JSON)  # the kind's parameters, to render again
     channel: Mapped[str] = mapped_column(String(16))  # telegram | vk | email | post | console
     address: Mapped[str] = mapped_column(String(500))
     subject: Mapped[str | None] = mapped_column(String(200))
@@ -243,7 +262,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
 
-Index("ix_outbox_due", OutboxMessage.status, OutboxMessage.not_before)
+Index("ix_outbox_due", OutboxMessage.status, OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id)
 
 
 class Rating(Base):

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import App, build_app
 from bot.settings import Settings
-from core.events import Attachment, Channel, Inbound, Reply
+from core.events import Attachment, Inbound, Reply
 
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 _pg_reason: list[str] = []
@@ -110,7 +110,7 @@ class Chat:
 
     app: App
     user_id: str = "1001"
-    channel: str = Channel.TELEGRAM
+    channel: str = "telegram"
     last: Reply | None = None
 
     async def _send(self, **kw) -> list[Reply]:

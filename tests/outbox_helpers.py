@@ -9,7 +9,7 @@ from sqlalchemy import select
 from services import lifecycle
 from core.ports import RetryLater, Unreachable
 from core.events import Reply
-from storage.models import Appeal, OutboxMessage, Staff
+from storage.models import Appeal, OutboxMessage, Staff, StaffIdentity
 
 
 @dataclass
@@ -39,7 +39,7 @@ def recorders(*channels: str) -> dict[str, Recorder]:
 
 async def add_staff(app, name="Петрова А. А.", role="operator", telegram_id="9001") -> Staff:
     async with app.sessionmaker() as s, s.begin():
-        member = Staff(name=name, role=role, telegram_id=telegram_id)
+        member = Staff(name=name, role=role, identities=[StaffIdentity(channel="telegram", user_id=telegram_id)])
         s.add(member)
     return member
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 
 from storage.models import Appeal, AppealEvent, Consent, Identity, StoredFile
-from tests.journey import NUMBER_RE, ROOF_TEXT, submit_appeal
+from tests.journey import ROOF_TEXT, submit_appeal
 
 
 async def one(app, stmt):
@@ -41,8 +41,8 @@ async def test_appeal_registered_with_number_deadline_and_channels_R_2_1_R_2_2_R
 async def test_my_appeals_lists_status_and_history_R_5_1(chat, app):
     """R-5.1: status lookup of one's own appeals."""
     await submit_appeal(chat)
-    text = await chat.press("Мои обращения")
-    assert "ЖН-2026-000001" in " ".join(chat.labels)
+    listing = await chat.press("Мои обращения")
+    assert "Ваши обращения" in listing and "ЖН-2026-000001" in " ".join(chat.labels)
     card = await chat.press("ЖН-2026-000001")
     assert "Статус: зарегистрировано" in card
     assert "Срок ответа: до 02.04.2026" in card

@@ -8,9 +8,8 @@ from email import policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from bot.settings import Settings
 from core.ports import RetryLater, Unreachable
-from channels.email import EmailDeliverer
+from channels.email import EmailDeliverer, EmailSettings
 from core.events import Reply
 
 
@@ -44,8 +43,8 @@ def smtp():
         controller.stop()
 
 
-def settings(port: int | None) -> Settings:
-    return Settings(_env_file=None, SMTP_HOST="127.0.0.1" if port else None, SMTP_PORT=port or 25,
+def settings(port: int | None) -> EmailSettings:
+    return EmailSettings(_env_file=None, SMTP_HOST="127.0.0.1" if port else None, SMTP_PORT=port or 25,
                     SMTP_SECURITY="none", SMTP_FROM="noreply@zhilnadzor.example")
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from services.notices import KINDS
+
 from bot.app import build_app
 from services.profile import Privacy
 from tests.conftest import Chat, make_settings
@@ -28,7 +30,7 @@ async def test_final_answer_routing_R_2_2_R_3_8(chat, app, answer, extra, expect
     staff = await add_staff(app)
     await act(app, "take", staff)
     await act(app, "answer", staff, note="Ответ по существу.")
-    rows = [r for r in await outbox_rows(app) if r.kind == "final"]
+    rows = [r for r in await outbox_rows(app) if KINDS[r.kind].final]
     assert {(r.channel, r.address) for r in rows} == expected
     assert {r.status for r in rows if r.channel == "post"} <= {"task"}
     assert all("Ответ по существу." in r.text for r in rows)
@@ -72,7 +74,7 @@ async def test_privacy_option_keeps_answer_text_out_of_messengers(db_url, tmp_pa
         staff = await add_staff(app)
         await act(app, "take", staff)
         await act(app, "answer", staff, note="Секретный текст ответа.")
-        rows = {r.channel: r for r in await outbox_rows(app) if r.kind == "final"}
+        rows = {r.channel: r for r in await outbox_rows(app) if KINDS[r.kind].final}
         assert "Секретный текст ответа." in rows["email"].text
         assert "Секретный" not in rows["telegram"].text
         assert "готов ответ" in rows["telegram"].text and "a@example.ru" in rows["telegram"].text

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+
+from services.notices import KINDS
 from sqlalchemy import select
 
 from storage.models import Appeal, AppealEvent
@@ -32,7 +34,7 @@ async def test_staff_take_and_answer_from_the_queue_R_3_8_R_3_9(chat, app, staff
     assert "Проверьте и подтвердите" in text and "Срок исполнения — до 1 апреля." in text
     text = await staff_chat.press("Подтвердить")
     assert "Готово: ответ отправлен" in text and "дан ответ" in text
-    rows = [r for r in await outbox_rows(app) if r.kind == "final"]
+    rows = [r for r in await outbox_rows(app) if KINDS[r.kind].final]
     assert {r.channel for r in rows} == {"email", "telegram"}
     assert all("предписание" in r.text and "до 1 апреля" in r.text and "оцените" in r.text for r in rows)
 
@@ -48,7 +50,7 @@ async def test_refuse_with_template_redirect_and_extend(chat, app, staff_chat):
     await staff_chat.press("Без пояснения")
     text = await staff_chat.press("Подтвердить")
     assert "отказ отправлен" in text
-    refusal = [r for r in await outbox_rows(app) if r.kind == "final"][0]
+    refusal = [r for r in await outbox_rows(app) if KINDS[r.kind].final][0]
     assert "Нарушений, которые служба вправе требовать устранить, не найдено" in refusal.text
 
     await staff_chat.command("start")
@@ -83,13 +85,13 @@ async def test_transfer_to_colleague_is_recorded_and_announced(chat, app, staff_
     async with app.sessionmaker() as s:
         ev = (await s.execute(select(AppealEvent).where(AppealEvent.action == "transfer"))).scalar_one()
     assert ev.note == "→ Сидоров Б. Б.: Это по капремонту" and ev.actor == "staff"
-    told = [r for r in await outbox_rows(app) if r.kind == "staff" and r.address == "9002"]
+    told = [r for r in await outbox_rows(app) if r.kind.startswith("staff.") and r.address == "9002"]
     assert any("передал(а) вам обращение ЖН-2026-000001" in r.text for r in told)
 
 
 async def test_new_appeal_is_announced_to_staff_without_personal_data(chat, app, staff_chat):
     await submit_appeal(chat)
-    [note] = [r for r in await outbox_rows(app) if r.kind == "staff"]
+    [note] = [r for r in await outbox_rows(app) if r.kind.startswith("staff.")]
     assert note.address == "9001" and "ЖН-2026-000001" in note.text
     for private in ("Иванова", "ivanova@example.ru", "течёт крыша"):
         assert private not in note.text
@@ -151,7 +153,7 @@ async def test_illegal_action_is_refused_with_a_clear_message(chat, app, staff_c
 async def test_staff_group_chat_gets_announcements_when_configured(chat, app, staff_chat):
     app.engine.deps.staff_chat = ("telegram", "-100500")
     await submit_appeal(chat)
-    notes = [r for r in await outbox_rows(app) if r.kind == "staff"]
+    notes = [r for r in await outbox_rows(app) if r.kind.startswith("staff.")]
     assert {r.address for r in notes} == {"9001", "-100500"}
     assert all("Иванова" not in r.text for r in notes)
 

@@ -81,7 +81,7 @@ async def start_webhook(app) -> Webhook:
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     port = runner.addresses[0][1]
-    return Webhook(channel, f"http://127.0.0.1:{port}{app.settings.telegram_webhook_path}", runner)
+    return Webhook(channel, f"http://127.0.0.1:{port}{app.channel_settings('telegram').telegram_webhook_path}", runner)
 
 
 def reply_calls(fake: FakeTelegram) -> int:

@@ -12,7 +12,7 @@ from services.sender import OutboxSender
 from services import outbox
 from core.ports import RetryLater, Unreachable
 from channels.telegram import TelegramDeliverer
-from core.events import Button, Channel, Inbound, Reply
+from core.events import Button, Inbound, Reply
 from storage.models import Identity, OutboxMessage
 from tests.test_telegram_harness import CHAT, fake, tg_app  # noqa: F401  (fixtures)
 
@@ -93,7 +93,7 @@ async def test_blocked_or_unknown_chat_is_unreachable(fake, bot):
 async def test_outbox_marks_a_blocked_identity_unreachable_R_2_1(fake, bot, tg_app):
     """R-2.1: notices go to the chosen messenger; when it blocked the bot, the identity is
     marked unreachable with the reason, so later notices take another channel."""
-    await tg_app.engine.handle(Inbound(Channel.TELEGRAM, str(CHAT), command="start"))
+    await tg_app.engine.handle(Inbound("telegram", str(CHAT), command="start"))
     fake.add_chat(CHAT)
     fake.block_chat(CHAT)
     async with tg_app.sessionmaker() as s, s.begin():

@@ -210,7 +210,7 @@ async def test_blocked_bot_marks_the_identity_unreachable(fake, polling, tg_app)
 async def test_handler_error_is_logged_with_update_id_and_the_citizen_gets_an_apology(fake, polling, monkeypatch, caplog):
     chat = TgChat(fake, polling)
     await chat.command("start")
-    engine = polling.app.engine
+    engine = polling.host.engine
     real = engine.handle
     calls = []
 

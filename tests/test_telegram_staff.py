@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from services.sender import OutboxSender
 from channels.email import EmailDeliverer
-from storage.models import Appeal, OutboxMessage, Staff
+from storage.models import Appeal, OutboxMessage, Staff, StaffIdentity
 from tests.journey import submit_appeal
 from tests.test_email import settings as smtp_settings
 from tests.test_email import smtp  # noqa: F401  (fixture)
@@ -18,7 +18,7 @@ STAFF_CHAT = 777001
 async def test_staff_answers_in_telegram_and_the_answer_arrives_everywhere_R_3_8_R_3_9(tg_app, fake, polling, smtp):
     inbox, port = smtp
     async with tg_app.sessionmaker() as s, s.begin():
-        s.add(Staff(name="Петрова А. А.", role="operator", telegram_id=str(STAFF_CHAT)))
+        s.add(Staff(name="Петрова А. А.", role="operator", identities=[StaffIdentity(channel="telegram", user_id=str(STAFF_CHAT))]))
     citizen, staff = TgChat(fake, polling, CHAT), TgChat(fake, polling, STAFF_CHAT)
     assert "Обращение зарегистрировано" in await submit_appeal(citizen, email="ivanova@example.ru")
 

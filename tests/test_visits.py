@@ -18,7 +18,7 @@ from services.sender import OutboxSender
 from services import outbox
 from services import visits as V
 from services.icalendar import ics
-from core.events import Channel
+
 from storage.models import Citizen, Identity, OutboxMessage, Visit, VisitSlot
 from tests.conftest import Chat, make_settings
 from tests.outbox_helpers import recorders
@@ -207,7 +207,7 @@ async def test_duplicate_reminder_on_another_channel_R_6_4(app, chat):
     assert "Продублировать напоминание" in chat.text
     assert chat.labels[:2] == ["Да, ещё на e-mail", "Не нужно"]
     text = await chat.press("Да, ещё на e-mail")
-    assert "придёт в Telegram и электронную почту" in text
+    assert "придёт в Telegram и на электронную почту" in text
     reminders = await rows(app, V.REMINDER_KIND)
     assert {(r.channel, r.address) for r in reminders} == {("telegram", "1001"), ("email", "ivanova@example.ru")}
     assert len({r.notice for r in reminders}) == 1
@@ -420,7 +420,7 @@ async def test_rating_requested_once_after_the_visit_and_stored_R_6_8(app, chat,
     [first, second] = await all_visits(app)
     async with app.sessionmaker() as s, s.begin():
         await V.mark(s, second.id, V.NO_SHOW, now=THU_10 + timedelta(hours=1, minutes=20))
-    assert await V.ask_ratings(app.sessionmaker, THU_1030) == 0, "not before the end and a short pause"
+    assert await V.ask_ratings(app.sessionmaker, THU_1030, profile=app.profile, tz=app.engine.deps.calendar.tz) == 0, "not before the end and a short pause"
     clock.now = THU_1030 + V.RATING_DELAY
     job = V.rating_job(app)
     assert await job() == 1
@@ -479,9 +479,9 @@ async def test_scheduler_runs_interval_jobs_that_never_pile_up_or_get_dropped(ap
 
 async def test_the_wizard_works_the_same_in_vk_and_the_console(app):
     await add_slots(app)
-    for channel in (Channel.VK, Channel.CONSOLE):
+    for channel in ("vk", "console"):
         person = Chat(app, user_id=f"{channel}-1", channel=channel)
-        text = await book(person, time="10:00" if channel == Channel.VK else "10:30", remind="За день")
+        text = await book(person, time="10:00" if channel == "vk" else "10:30", remind="За день")
         assert "Вы записаны" in text and person.last.files
     assert {r.channel for r in await rows(app, V.REMINDER_KIND)} == {"vk", "console"}
 

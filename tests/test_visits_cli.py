@@ -12,7 +12,7 @@ import dialogs.visits  # noqa: F401  registers the visit steps (the engine impor
 from admin_cli import slots
 from services import visits as V
 import texts as T
-from storage.models import OutboxMessage, Staff, Visit
+from storage.models import OutboxMessage, Staff, StaffIdentity, Visit
 from tests.test_visits import book
 
 
@@ -58,7 +58,7 @@ async def test_create_list_and_close_a_day_R_6_1(app, clock, chat, capsys):
 
 async def test_slots_for_a_staff_member(app, clock, capsys):
     async with app.sessionmaker() as s, s.begin():
-        s.add(Staff(name="Петрова А. А.", role="operator", telegram_id="9001"))
+        s.add(Staff(name="Петрова А. А.", role="operator", identities=[StaffIdentity(channel="telegram", user_id="9001")]))
     assert await cli(app, clock, "create", "--staff-id", "1", "--length", "60",
                      "--from", "2026-03-05", "--to", "2026-03-05") == 0
     assert "created 7 slots of 60 min for staff:1" in capsys.readouterr().out  # 3 before lunch, 4 after

@@ -90,9 +90,9 @@ async def test_two_processes_asking_ratings_at_once_queue_one_request_per_visit_
         await chat.press(time)
         await chat.press("Не напоминать")
     later = datetime(2026, 3, 5, 12, 0, tzinfo=timezone.utc)
-    counts = await asyncio.gather(*(V.ask_ratings(app.sessionmaker, later) for _ in range(4)))
+    counts = await asyncio.gather(*(V.ask_ratings(app.sessionmaker, later, profile=app.profile, tz=app.engine.deps.calendar.tz) for _ in range(4)))
     assert sum(counts) == 10
     async with app.sessionmaker() as s:
         kinds = (await s.scalars(select(OutboxMessage.citizen_id).where(OutboxMessage.kind == V.RATING_KIND))).all()
     assert len(kinds) == len(set(kinds)) == 10
-    assert await V.ask_ratings(app.sessionmaker, later + timedelta(minutes=5)) == 0
+    assert await V.ask_ratings(app.sessionmaker, later + timedelta(minutes=5), profile=app.profile, tz=app.engine.deps.calendar.tz) == 0

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.app import build_app
 from channels.vk import VKChannel
 from channels.vk.callback import CallbackConfigError
-from core.events import Channel, Inbound
+from core.events import Inbound
 from storage.models import Appeal, ChannelCursor, Identity, ProcessedUpdate
 from tests.conftest import make_settings
 from tests.fakes.vk_api import FakeVK, post_event_to
@@ -118,8 +118,8 @@ class CallbackServer:
 
 @pytest.fixture
 async def callback(vk_app, fake):
-    vk_app.settings.vk_callback_secret = SecretStr(SECRET)
-    vk_app.settings.vk_confirmation_code = CONFIRMATION
+    vk_app.channel_settings("vk").vk_callback_secret = SecretStr(SECRET)
+    vk_app.channel_settings("vk").vk_confirmation_code = CONFIRMATION
     server = await CallbackServer(VKChannel(vk_app)).start()
     yield server
     await server.stop()
@@ -325,11 +325,11 @@ async def test_callback_api_answers_ok_before_handling(fake, vk_app, callback, m
 
 async def test_callback_mode_refuses_to_start_without_secret(fake, vk_app):
     channel = VKChannel(vk_app)
-    vk_app.settings.vk_confirmation_code = CONFIRMATION
+    vk_app.channel_settings("vk").vk_confirmation_code = CONFIRMATION
     with pytest.raises(CallbackConfigError, match="VK_CALLBACK_SECRET"):
         channel.callback_app()
-    vk_app.settings.vk_callback_secret = SecretStr(SECRET)
-    vk_app.settings.vk_confirmation_code = None
+    vk_app.channel_settings("vk").vk_callback_secret = SecretStr(SECRET)
+    vk_app.channel_settings("vk").vk_confirmation_code = None
     with pytest.raises(CallbackConfigError, match="VK_CONFIRMATION_CODE"):
         channel.callback_app()
     await channel.stop()
@@ -518,9 +518,9 @@ async def test_vk_unreachable_at_start_is_retried(fake, vk_app):
 async def test_linking_telegram_and_vk_with_a_code_R_2_1(fake, vk_app, polling):
     """R-2.1: one person, two messengers: a code shown in Telegram and typed as /link CODE in VK
     joins the identities; the VK side then sees the Telegram appeals."""
-    await vk_app.engine.handle(Inbound(Channel.TELEGRAM, "555", command="start"))
-    await vk_app.engine.handle(Inbound(Channel.TELEGRAM, "555", button="menu:settings"))
-    [shown] = await vk_app.engine.handle(Inbound(Channel.TELEGRAM, "555", button="set:link"))
+    await vk_app.engine.handle(Inbound("telegram", "555", command="start"))
+    await vk_app.engine.handle(Inbound("telegram", "555", button="menu:settings"))
+    [shown] = await vk_app.engine.handle(Inbound("telegram", "555", button="set:link"))
     code = shown.text.split("/link ", 1)[1].split()[0]
     assert len(code.replace("-", "")) == 8
 

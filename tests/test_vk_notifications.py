@@ -9,7 +9,7 @@ from sqlalchemy import select
 from services.sender import LEASE, OutboxSender
 from services import outbox
 from core.events import Reply
-from storage.models import Identity, OutboxMessage, Staff
+from storage.models import Identity, OutboxMessage, Staff, StaffIdentity
 from tests.journey import submit_appeal
 from tests.test_vk_channel import USER, VKChat, fake, polling, vk_app, vk_extra  # noqa: F401
 from tests.outbox_helpers import recorders
@@ -24,7 +24,7 @@ async def rows(app):
 
 async def test_staff_in_vk_takes_and_answers_and_the_citizen_gets_it_everywhere_R_3_8_R_3_9(vk_app, fake, polling):
     async with vk_app.sessionmaker() as s, s.begin():
-        s.add(Staff(name="Петрова А. А.", role="operator", vk_id=str(STAFF_VK)))
+        s.add(Staff(name="Петрова А. А.", role="operator", identities=[StaffIdentity(channel="vk", user_id=str(STAFF_VK))]))
     citizen, staff = VKChat(fake, polling, USER), VKChat(fake, polling, STAFF_VK)
     final = await submit_appeal(citizen, email="ivanova@example.ru")
     assert "Обращение зарегистрировано" in final
@@ -75,7 +75,7 @@ async def test_vk_901_marks_unreachable_and_the_notice_falls_back_to_email_R_2_1
     await submit_appeal(citizen, email="ivanova@example.ru")
     async with vk_app.sessionmaker() as s, s.begin():
         await s.execute(OutboxMessage.__table__.update().values(status="sent"))
-        s.add(Staff(name="Петрова", role="operator", telegram_id="1"))
+        s.add(Staff(name="Петрова", role="operator", identities=[StaffIdentity(channel="telegram", user_id="1")]))
     fake.block_peer(USER, 901)
     from tests.outbox_helpers import act
 

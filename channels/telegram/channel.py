@@ -12,12 +12,13 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramUna
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiohttp import web
 
-from bot.app import App, freeze_startup_heap
+from core.heap import freeze_startup_heap
+from core.ports import Host, serve_until
 from channels.telegram.handlers import ALLOWED_UPDATES, Conversation
 from channels.telegram.logs import protect
 from channels.telegram.render import PayloadCodec
 from channels.telegram.sender import TelegramDeliverer, call
-from channels.telegram.webhook import WebhookConfigError, build_webhook_app
+from channels.telegram.webhook import WebhookConfigError, build_webhook_app, check_webhook_settings
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +38,20 @@ class TelegramChannel:
     """Runs the citizens' bot. `run()` picks the mode: webhook when TELEGRAM_WEBHOOK_URL is set,
     else long polling. `deliverer` sends outbox messages with the same bot."""
 
-    def __init__(self, app: App, *, bot: Bot | None = None, polling_timeout: int = 25,
+    def __init__(self, host: Host, settings=None, *, bot: Bot | None = None, polling_timeout: int = 25,
                  concurrency: int = 64) -> None:
-        settings = app.settings
+        settings = settings or host.channel_settings("telegram")
         token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
         if bot is None and not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
         protect(token or bot.token, secret)  # before the first request can log anything
-        self.app, self.settings = app, settings
+        self.host, self.settings = host, settings
         self.bot = bot or make_bot(token, settings.telegram_api_url)
         self.polling_timeout = polling_timeout
         self.codec = PayloadCodec()
         self.dispatcher = Dispatcher(disable_fsm=True)
-        self.conversation = Conversation(app, self.bot, self.codec, concurrency=concurrency)
+        self.conversation = Conversation(host, self.bot, self.codec, concurrency=concurrency)
         self.conversation.install(self.dispatcher)
         self.deliverer = TelegramDeliverer(self.bot, self.codec)
         self._stopped = asyncio.Event()
@@ -62,6 +63,16 @@ class TelegramChannel:
     @property
     def mode(self) -> str:
         return "webhook" if self.settings.telegram_webhook_url else "polling"
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """The adapter's run (core.ports.Adapter): the mode the settings ask for, until `stop`.
+        A webhook without its secret or URL is refused at once, before any request."""
+        if self.mode == "webhook":
+            s = self.settings
+            check_webhook_settings(bool(s.telegram_webhook_secret), bool(s.telegram_webhook_url))
+        await self.setup_commands()
+        log.info("telegram: %s", "webhook" if self.mode == "webhook" else "long polling")
+        await serve_until(self.run(), self.stop, stop)
 
     async def run(self) -> None:
         """Until cancelled or stop(): the mode the settings ask for."""

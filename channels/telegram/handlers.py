@@ -10,7 +10,6 @@ unreachable for notifications.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 from dataclasses import replace
@@ -20,19 +19,13 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
-from sqlalchemy import update as sql_update
-
-from bot.app import App
 from channels.telegram.files import fetch
 from channels.telegram.ordering import ChatQueues
 from channels.telegram.render import PayloadCodec
 from channels.telegram.sender import ReplySender, call, is_gone
-from channels.telegram.updates import callback_inbound, file_refs, kind_of, message_inbound
-import texts as T
-from dialogs.context import utc_now
-from core.events import Channel, Inbound, Reply
-from storage.models import Identity, ProcessedUpdate
-from storage.upsert import insert_ignore
+from channels.telegram.updates import CHANNEL, callback_inbound, file_refs, kind_of, message_inbound
+from core.events import Inbound, Reply
+from core.ports import Host
 
 log = logging.getLogger(__name__)
 
@@ -94,24 +87,16 @@ class ChatMemory:
 
 
 class Conversation:
-    def __init__(self, app: App, bot: Bot, codec: PayloadCodec, *, concurrency: int = 64,
+    def __init__(self, host: Host, bot: Bot, codec: PayloadCodec, *, concurrency: int = 64,
                  db_concurrency: int | None = None, attempts: int = 3, max_wait: float = 30.0) -> None:
-        self.app, self.bot = app, bot
+        self.host, self.bot = host, bot
         self.sender = ReplySender(bot, codec, attempts=attempts, max_wait=max_wait)
         self.codec = codec
         self.queues = ChatQueues(concurrency)
-        # SQLite has one writer at a time: concurrent transactions only wait in its busy handler
-        # (sleeps of up to 100 ms), so engine calls queue here instead; PostgreSQL takes many.
-        # The gate is the App's, shared with the other channels and the outbox sender.
-        sqlite = app.db.dialect.name == "sqlite"
-        if db_concurrency is None:
-            db_concurrency = 1 if sqlite else 16
-        shared = getattr(app, "db_gate", None)
-        self._db_gate = shared if shared is not None else asyncio.Semaphore(db_concurrency)
-        # Backpressure in polling mode: while this many updates wait for the database, the next
-        # getUpdates waits too. They would wait here anyway; left at Telegram they come back in
-        # one batch instead of one request each, and a flood cannot pile up in memory.
-        self.max_db_waiting = max(4, 2 * db_concurrency)
+        # Backpressure in polling mode: while this many updates wait for the host (which queues
+        # them for the database), the next getUpdates waits too. Left at Telegram they come back
+        # in one batch instead of one request each, and a flood cannot pile up in memory.
+        self.max_db_waiting = max(4, 2 * (db_concurrency or 2))
         self._db_waiting = 0
         self._db_room = asyncio.Event()
         self._db_room.set()
@@ -160,13 +145,7 @@ class Conversation:
             await self.apologize(chat_id, user_id, update.update_id)
 
     async def apologize(self, chat_id: int, user_id: str, update_id: int) -> None:
-        try:
-            replies = await self.engine(Inbound(Channel.TELEGRAM, user_id, command="menu"))
-            menu = replies[-1]
-            reply = Reply(f"{T.SORRY_ERROR}\n\n{menu.text}", menu.buttons)
-        except Exception:
-            log.exception("telegram: update %s: the main menu failed too", update_id)
-            reply = Reply(T.SORRY_ERROR)
+        reply = await self.host.apology(CHANNEL, user_id)
         try:
             self.memory.sent(chat_id, await self.sender.send(chat_id, reply))
         except TelegramAPIError as e:
@@ -178,15 +157,7 @@ class Conversation:
 
     async def set_reachable(self, user_id: str, reachable: bool, reason: str | None = None) -> None:
         """Blocked: notifications go by the person's other channels; unblocked: here again."""
-        try:
-            async with self._db_turn(), self.app.sessionmaker() as session, session.begin():
-                await session.execute(
-                    sql_update(Identity)
-                    .where(Identity.channel == Channel.TELEGRAM, Identity.external_id == user_id)
-                    .values(reachable=reachable, unreachable_reason=None if reachable else (reason or "")[:200])
-                )
-        except Exception:
-            log.exception("telegram: could not record whether a chat is reachable")
+        await self.host.set_reachable(CHANNEL, user_id, reachable, reason)
 
     async def _answer(self, query_id: str) -> None:
         try:
@@ -206,26 +177,19 @@ class Conversation:
         return ok
 
     # ------------------------------------------------------------------ handlers
-    async def _first_time(self, update_id: int) -> bool:
-        async with self._db_turn(), self.app.sessionmaker() as session, session.begin():
-            return await insert_ignore(session, ProcessedUpdate, channel=Channel.TELEGRAM,
-                                       update_key=str(update_id), processed_at=utc_now())
-
     async def on_message(self, message: Message, event_update: Update) -> None:
         chat_id, update_id = message.chat.id, event_update.update_id
         self.memory.seen(chat_id, message.message_id)
         kind = kind_of(message)
         if kind == "service":
             return
-        if kind == "unsupported":
-            if await self._first_time(update_id):
-                self.memory.sent(chat_id, await self.sender.send(chat_id, Reply(T.UNSUPPORTED_CONTENT)))
-            return
         me = await self.bot.me()
         inbound = message_inbound(message, me.username)
+        if kind == "unsupported":
+            inbound = replace(inbound, text=None, unsupported=True)
         if kind == "files":
-            deps = self.app.engine.deps
-            attachments = [await fetch(self.bot, ref, max_bytes=deps.max_file_bytes, allowed_mime=deps.allowed_mime)
+            host = self.host
+            attachments = [await fetch(self.bot, ref, max_bytes=host.max_file_bytes, allowed_mime=host.allowed_mime)
                            for ref in file_refs(message)]
             inbound = replace(inbound, attachments=tuple(attachments))
         await self._handle(chat_id, inbound, update_id, pressed=None)
@@ -244,25 +208,16 @@ class Conversation:
         await self._handle(query.message.chat.id, inbound, event_update.update_id, pressed=query.message.message_id)
 
     async def engine(self, inbound: Inbound, update_key: str | None = None) -> list[Reply] | None:
-        async with self._db_turn():
-            return await self.app.engine.handle(inbound, update_key=update_key)
-
-    @contextlib.asynccontextmanager
-    async def _db_turn(self):
-        """The database gate, counting who waits for it (see max_db_waiting)."""
+        """The host's handle, counting who waits for it (see max_db_waiting)."""
         self._db_waiting += 1
         if self._db_waiting >= self.max_db_waiting:
             self._db_room.clear()
         try:
-            await self._db_gate.acquire()
+            return await self.host.handle(inbound, update_key=update_key)
         finally:
             self._db_waiting -= 1
             if self._db_waiting < self.max_db_waiting:
                 self._db_room.set()
-        try:
-            yield
-        finally:
-            self._db_gate.release()
 
     async def _handle(self, chat_id: int, inbound: Inbound, update_id: int, pressed: int | None) -> None:
         replies = await self.engine(inbound, str(update_id))

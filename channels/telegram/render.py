@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.events import Button, Capabilities, Reply, split_text
+from core.events import Button, Reply, split_text
 
 log = logging.getLogger(__name__)
 
-CAPABILITIES = Capabilities(max_text=4096, buttons=True, edit=True, max_button_label=64,
-                            max_payload_bytes=64, files=True)
+from channels.telegram import CAPABILITIES  # noqa: E402
 MAX_TEXT = CAPABILITIES.max_text
 MAX_LABEL = CAPABILITIES.max_button_label
 MAX_CALLBACK_BYTES = CAPABILITIES.max_payload_bytes

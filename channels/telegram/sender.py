@@ -24,7 +24,7 @@ from aiogram.types import BufferedInputFile, LinkPreviewOptions, Message
 
 from core.ports import RetryLater, Unreachable
 from channels.telegram.render import Part, PayloadCodec, keyboard, render
-from core.events import Channel, Reply
+from core.events import Reply
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class ReplySender:
 class TelegramDeliverer:
     """core.ports.Deliverer for Telegram: a Reply to a chat id outside a conversation."""
 
-    channel = Channel.TELEGRAM
+    channel = "telegram"
 
     def __init__(self, bot: Bot, codec: PayloadCodec | None = None) -> None:
         # Outbox retries are the OutboxSender's business: one attempt here, no sleeping.

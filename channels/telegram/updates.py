@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message, User
 
-from core.events import Channel, Inbound
+from core.events import Inbound
+
+CHANNEL = "telegram"
 
 # "/start appeal", "/status ЖН-2026-000001", "/menu@fake_citizen_bot"
 COMMAND_RE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
@@ -90,9 +92,9 @@ def message_inbound(message: Message, bot_username: str | None = None) -> Inboun
     if message.text is not None:
         command = parse_command(message.text, bot_username)
         if command:
-            return Inbound(Channel.TELEGRAM, user, command=command[0], argument=command[1], display_name=name)
-    return Inbound(Channel.TELEGRAM, user, text=text, display_name=name)
+            return Inbound(CHANNEL, user, command=command[0], argument=command[1], display_name=name)
+    return Inbound(CHANNEL, user, text=text, display_name=name)
 
 
 def callback_inbound(query: CallbackQuery, payload: str) -> Inbound:
-    return Inbound(Channel.TELEGRAM, str(query.from_user.id), button=payload, display_name=display_name(query.from_user))
+    return Inbound(CHANNEL, str(query.from_user.id), button=payload, display_name=display_name(query.from_user))

@@ -33,12 +33,18 @@ class SecretCheckingHandler(SimpleRequestHandler):
         """The channel owns the bot session (the outbox uses it too); it closes it in stop()."""
 
 
-def build_webhook_app(dispatcher: Dispatcher, bot: Bot, *, path: str, secret: str | None,
-                      **data: Any) -> web.Application:
+def check_webhook_settings(secret: bool, url: bool = True) -> None:
     if not secret:
         raise WebhookConfigError(
             "TELEGRAM_WEBHOOK_SECRET is required in webhook mode: without it anyone who finds "
             "the URL could post fake updates (letters, digits, _ and -; up to 256 characters)")
+    if not url:
+        raise WebhookConfigError("TELEGRAM_WEBHOOK_URL is required in webhook mode")
+
+
+def build_webhook_app(dispatcher: Dispatcher, bot: Bot, *, path: str, secret: str | None,
+                      **data: Any) -> web.Application:
+    check_webhook_settings(bool(secret))
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
     handler = SecretCheckingHandler(dispatcher=dispatcher, bot=bot, secret_token=secret,
                                     handle_in_background=False, **{WAIT: True, **data})

@@ -10,10 +10,11 @@ from channels.vk import updates
 from channels.vk.api import make_api
 from channels.vk.callback import make_callback_app
 from channels.vk.dispatch import PeerDispatcher, RecentKeys
-from channels.vk.handler import EventHandler, Stats, engine_slots
+from channels.vk.handler import EventHandler, Stats
 from channels.vk.polling import LongPollRunner
 from channels.vk.render import CapsCache
 from channels.vk.sender import Sender, VKDeliverer
+from core.ports import Host, serve_until
 
 log = logging.getLogger(__name__)
 
@@ -23,21 +24,18 @@ STOP_GRACE = 10.0  # seconds in-flight events get to finish at stop()
 class VKChannel:
     """Entry points: `run_polling()`, `callback_app()`, `stop()`, `deliverer`."""
 
-    def __init__(self, app, *, wait: int = 25, concurrency: int = 32) -> None:
-        settings = app.settings
+    def __init__(self, host: Host, settings=None, *, wait: int = 25, concurrency: int = 32) -> None:
+        settings = settings or host.channel_settings("vk")
         if settings.vk_group_token is None:
             raise ValueError("VK_GROUP_TOKEN is not set")
-        self.app = app
+        self.host = host
         self.settings = settings
         self.wait = wait
         self.api = make_api(settings.vk_group_token.get_secret_value(), settings.vk_api_url)
-        self.sender = Sender(self.api, app.sessionmaker, CapsCache())
+        self.sender = Sender(self.api, host, CapsCache())
         self.deliverer = VKDeliverer(self.sender)
         self.stats = Stats()
-        # Engine calls and ts saves take turns on SQLite; an App-wide gate, if the App offers one,
-        # is shared with the other channels and the outbox.
-        self.db_gate = getattr(app, "db_gate", None) or asyncio.Semaphore(engine_slots(app))
-        self.dispatcher = PeerDispatcher(EventHandler(app, self.sender, self.stats, self.db_gate), concurrency)
+        self.dispatcher = PeerDispatcher(EventHandler(host, self.sender, self.stats), concurrency)
         self._recent = RecentKeys()
         self._poll_task: asyncio.Task | None = None
         self._stopping = False
@@ -66,9 +64,8 @@ class VKChannel:
     async def run_polling(self) -> None:
         """Bots Long Poll until cancelled or `stop()`; the ts is kept in the database."""
         self._stopping = self._stopped = False
-        self.runner = LongPollRunner(self.api, self.app.sessionmaker, self.settings.vk_group_id, self.accept,
-                                     wait=self.wait, pending=lambda: self.dispatcher.pending,
-                                     db_gate=self.db_gate)
+        self.runner = LongPollRunner(self.api, self.host, self.settings.vk_group_id, self.accept,
+                                     wait=self.wait, pending=lambda: self.dispatcher.pending)
         self._poll_task = asyncio.create_task(self.runner.run(), name="vk-long-poll")
         log.info("VK long poll started")
         try:
@@ -78,6 +75,27 @@ class VKChannel:
                 return
             await self.stop()  # run_polling itself was cancelled: shut down cleanly, then go
             raise
+
+    @property
+    def mode(self) -> str:
+        s = self.settings
+        return "callback" if (s.vk_callback_secret or s.vk_confirmation_code) else "polling"
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """The adapter's run (core.ports.Adapter): Callback API or Bots Long Poll until `stop`."""
+        if self.mode == "polling":
+            log.info("vk: Bots Long Poll")
+            await serve_until(self.run_polling(), self.stop, stop)
+            return
+        s = self.settings
+        runner = web.AppRunner(self.callback_app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, s.vk_callback_host, s.vk_callback_port).start()
+        log.info("vk: Callback API on port %s", s.vk_callback_port)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()  # no new requests; the ones in flight finish
 
     def callback_app(self) -> web.Application:
         """The Callback API endpoint on settings.vk_callback_path (needs the secret and the code)."""

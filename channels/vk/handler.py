@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from channels.vk import files as vk_files
 from channels.vk import updates
-from channels.vk.reach import set_reachable
 from channels.vk.sender import PeerUnreachable, Sender, TemporaryFailure
-import texts as T
-from core.events import Channel, Inbound, Reply
+from channels.vk.updates import CHANNEL
+from core.events import Reply
+from core.ports import Host
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +27,11 @@ class Stats:
     errors: int = 0
 
 
-def engine_slots(app) -> int:
-    """How many engine calls may run at once. SQLite has one writer and every engine call writes:
-    callers queued here wait in order, instead of in SQLite's busy handler, which sleeps in
-    growing steps (p99 of seconds under load)."""
-    return 1 if app.db.dialect.name == "sqlite" else 32
-
-
 class EventHandler:
-    def __init__(self, app, sender: Sender, stats: Stats | None = None,
-                 db_gate: asyncio.Semaphore | None = None) -> None:
-        self.app = app
+    def __init__(self, host: Host, sender: Sender, stats: Stats | None = None) -> None:
+        self.host = host
         self.sender = sender
         self.stats = stats or Stats()
-        self._engine_gate = db_gate or asyncio.Semaphore(engine_slots(app))
-
-    async def _engine(self, inbound: Inbound, key: str | None) -> list[Reply] | None:
-        async with self._engine_gate:
-            return await self.app.engine.handle(inbound, update_key=key)
 
     async def __call__(self, raw: dict) -> None:
         try:
@@ -57,8 +44,8 @@ class EventHandler:
         if ev is None:
             return
         if ev.kind in ("allow", "deny"):
-            await set_reachable(self.app.sessionmaker, ev.user_id, ev.kind == "allow",
-                                None if ev.kind == "allow" else "VK: the user denied messages from the community")
+            await self.host.set_reachable(CHANNEL, str(ev.user_id), ev.kind == "allow",
+                                          None if ev.kind == "allow" else "VK: the user denied messages from the community")
             return
         if ev.caps is not None:
             self.sender.caps.put(ev.peer_id, ev.caps)
@@ -75,9 +62,9 @@ class EventHandler:
         inbound = ev.inbound
         try:
             if ev.files:
-                got = await vk_files.fetch_all(self.sender.api.http_client, ev.files, self.app.settings.max_file_bytes)
+                got = await vk_files.fetch_all(self.sender.api.http_client, ev.files, self.host.max_file_bytes)
                 inbound = dataclasses.replace(inbound, attachments=got)
-            replies = await self._engine(inbound, ev.key)
+            replies = await self.host.handle(inbound, update_key=ev.key)
         except Exception:
             self.stats.errors += 1
             log.exception("VK event %s (peer %s) failed in the engine", ev.key, ev.peer_id)
@@ -103,12 +90,10 @@ class EventHandler:
             await self._apologise(ev)
 
     async def _apologise(self, ev: updates.VKEvent) -> None:
-        """T.SORRY_ERROR with the main menu; without the menu if even that fails."""
+        """The host's apology with the main menu; the bare apology if even that fails."""
         key = f"{ev.key}:sorry"
+        sorry = await self.host.apology(CHANNEL, str(ev.user_id))
         try:
-            menu = await self._engine(Inbound(Channel.VK, str(ev.user_id), command="menu"), None)
-            last = menu[-1]
-            sorry = Reply(f"{T.SORRY_ERROR}\n\n{last.text}", last.buttons)
             await self.sender.send(ev.peer_id, [sorry], ev.caps, key)
             return
         except PeerUnreachable as e:
@@ -117,6 +102,6 @@ class EventHandler:
         except Exception:
             log.exception("VK event %s: the apology with the menu failed", ev.key)
         try:
-            await self.sender.send(ev.peer_id, [Reply(T.SORRY_ERROR)], ev.caps, key + ":plain")
+            await self.sender.send(ev.peer_id, [Reply(sorry.text.split("\n\n")[0])], ev.caps, key + ":plain")
         except Exception:
             log.exception("VK event %s: the plain apology failed too", ev.key)

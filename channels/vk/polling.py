@@ -17,14 +17,8 @@ from collections.abc import Callable
 from contextlib import aclosing
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from vkbottle import BotPolling
 
-from dialogs.context import utc_now
-from core.events import Channel
-from storage.models import ChannelCursor
-from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +27,12 @@ MAX_PENDING = 2000  # events fetched but not handled yet; polling pauses above t
 SAVE_EVERY = 1.0  # seconds between ts saves under load (a crash repeats at most that much, deduplicated)
 
 
-async def load_ts(sessionmaker: async_sessionmaker) -> str | None:
-    async with sessionmaker() as session:
-        row = await session.get(ChannelCursor, (Channel.VK.value, CURSOR))
-        return row.value if row else None
+async def load_ts(host) -> str | None:
+    return await host.cursor("vk", CURSOR)
 
 
-async def save_ts(sessionmaker: async_sessionmaker, ts: str) -> None:
-    async with sessionmaker() as session, session.begin():
-        values = {"value": str(ts), "updated_at": utc_now()}
-        if not await insert_ignore(session, ChannelCursor, channel=Channel.VK.value, name=CURSOR, **values):
-            await session.execute(update(ChannelCursor).where(
-                ChannelCursor.channel == Channel.VK.value, ChannelCursor.name == CURSOR).values(**values))
+async def save_ts(host, ts: str) -> None:
+    await host.save_cursor("vk", CURSOR, str(ts))
 
 
 class DBBotPolling(BotPolling):
@@ -71,16 +59,15 @@ class LongPollRunner:
     """Fetch batches, hand each event to `submit` (which returns a future done when handled)
     and persist the ts of the handled prefix of batches."""
 
-    def __init__(self, api, sessionmaker: async_sessionmaker, group_id: int | None,
+    def __init__(self, api, host, group_id: int | None,
                  submit: Callable[[dict], asyncio.Future | None], *, wait: int = 25,
-                 pending: Callable[[], int] = lambda: 0, db_gate: asyncio.Semaphore | None = None) -> None:
+                 pending: Callable[[], int] = lambda: 0) -> None:
         self.api = api
-        self.sessionmaker = sessionmaker
+        self.host = host
         self.group_id = group_id
         self.submit = submit
         self.wait = wait
         self.pending = pending
-        self.db_gate = db_gate or asyncio.Semaphore(1)
         self.fetched_ts: str | None = None  # position after the last batch handed over
         self.saved_ts: str | None = None
         self.done_ts: str | None = None  # position after the handled prefix of batches
@@ -91,7 +78,7 @@ class LongPollRunner:
 
     async def run(self) -> None:
         """Poll until cancelled; a failure to reach VK is retried with backoff."""
-        self.saved_ts = self.done_ts = self.fetched_ts = await load_ts(self.sessionmaker)
+        self.saved_ts = self.done_ts = self.fetched_ts = await load_ts(self.host)
         self._saver = asyncio.create_task(self._save_loop(), name="vk-lp-ts")
         backoff = 0.5
         try:
@@ -157,8 +144,7 @@ class LongPollRunner:
         if self.done_ts is not None and self.done_ts != self.saved_ts:
             ts = self.done_ts
             try:
-                async with self.db_gate:  # the engine's writes and ours take turns (SQLite)
-                    await save_ts(self.sessionmaker, ts)
+                await save_ts(self.host, ts)
                 self.saved_ts = ts
             except Exception:
                 log.exception("VK long poll ts %s not saved", ts)

@@ -12,15 +12,13 @@ import random
 from typing import Any
 
 import aiohttp
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from vkbottle import VKAPIError
 
 from core.ports import RetryLater, Unreachable
 from channels.vk import files as vk_files
 from channels.vk.api import BadResponse
-from channels.vk.reach import set_reachable
 from channels.vk.render import CapsCache, ClientCaps, render
-from core.events import Channel, Reply
+from core.events import Reply
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +53,10 @@ def _describe(e: BaseException) -> str:
 
 
 class Sender:
-    def __init__(self, api, sessionmaker: async_sessionmaker, caps: CapsCache | None = None, *,
+    def __init__(self, api, host, caps: CapsCache | None = None, *,
                  delays: tuple[float, ...] = CHAT_DELAYS) -> None:
         self.api = api
-        self.sessionmaker = sessionmaker
+        self.host = host
         self.caps = caps or CapsCache()
         self.delays = delays
         self._marked: set[int] = set()  # peers marked unreachable by this process
@@ -106,12 +104,12 @@ class Sender:
                 ids.append(await self.call("messages.send", params, delays))
         if peer_id in self._marked:
             self._marked.discard(peer_id)
-            await set_reachable(self.sessionmaker, peer_id, True)
+            await self.host.set_reachable("vk", str(peer_id), True)
         return ids
 
     async def mark_unreachable(self, peer_id: int, reason: str) -> None:
         self._marked.add(peer_id)
-        await set_reachable(self.sessionmaker, peer_id, False, reason)
+        await self.host.set_reachable("vk", str(peer_id), False, reason)
 
     async def answer_callback(self, callback_id: str, user_id: int, peer_id: int) -> None:
         """Stop the spinner on a callback button (no snackbar). Failures are only logged."""
@@ -125,7 +123,7 @@ class Sender:
 class VKDeliverer:
     """core.ports.Deliverer for VK: notifications from the outbox."""
 
-    channel = Channel.VK
+    channel = "vk"
 
     def __init__(self, sender: Sender) -> None:
         self.sender = sender

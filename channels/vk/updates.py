@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from channels.vk.render import CALLBACK_CAPS, ClientCaps, decode_payload
-from core.events import Channel, Inbound
+from core.events import Inbound
+
+CHANNEL = "vk"
 
 COMMANDS = {"start", "menu", "help", "status", "link"}
 CHAT_PEER_MIN = 2_000_000_000  # group chats: the assistant talks to people one to one only
@@ -63,8 +65,8 @@ def text_event(user_id: str, text: str) -> Inbound:
         name, _, argument = stripped[1:].partition(" ")
         name = name.lower()
         if name in COMMANDS:
-            return Inbound(Channel.VK, user_id, command=name, argument=argument.strip() or None)
-    return Inbound(Channel.VK, user_id, text=text)
+            return Inbound(CHANNEL, user_id, command=name, argument=argument.strip() or None)
+    return Inbound(CHANNEL, user_id, text=text)
 
 
 def _files(message: dict) -> tuple[dict, ...]:
@@ -89,11 +91,11 @@ def _message_new(event: dict, key: str) -> VKEvent | None:
     files = _files(msg)
     if msg.get("payload"):
         kind, value = decode_payload(msg["payload"])
-        inbound = (Inbound(Channel.VK, uid, command=value) if kind == "command"
-                   else Inbound(Channel.VK, uid, button=value))
+        inbound = (Inbound(CHANNEL, uid, command=value) if kind == "command"
+                   else Inbound(CHANNEL, uid, button=value))
     else:
         text = msg.get("text") or ""
-        inbound = text_event(uid, text) if text and not files else Inbound(Channel.VK, uid, text=text or None)
+        inbound = text_event(uid, text) if text and not files else Inbound(CHANNEL, uid, text=text or None)
     return VKEvent("message", key, peer, user, inbound, caps, files)
 
 
@@ -107,7 +109,7 @@ def _message_event(event: dict, key: str) -> VKEvent | None:
         return None
     kind, value = decode_payload(obj.get("payload"))
     uid = str(user)
-    inbound = Inbound(Channel.VK, uid, command=value) if kind == "command" else Inbound(Channel.VK, uid, button=value)
+    inbound = Inbound(CHANNEL, uid, command=value) if kind == "command" else Inbound(CHANNEL, uid, button=value)
     return VKEvent("callback", key, peer, user, inbound, CALLBACK_CAPS, callback_id=obj.get("event_id"))
 
 

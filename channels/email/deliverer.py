@@ -7,7 +7,7 @@ from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
-from bot.settings import Settings
+from channels.email.settings import EmailSettings as Settings
 from core.ports import RetryLater, Unreachable
 from core.events import Reply
 
@@ -37,6 +37,8 @@ class EmailDeliverer:
     channel = "email"
 
     def __init__(self, settings: Settings, default_subject: str = "Уведомление") -> None:
+        if hasattr(settings, "channel"):  # the program's settings: take the e-mail block
+            settings = settings.channel("email")
         self.settings = settings
         self.default_subject = default_subject
 

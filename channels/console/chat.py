@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from dialogs.engine import Engine
-from core.events import Attachment, Channel, Inbound, Reply
+
+from core.events import Attachment, Inbound, Reply
+
+CONSOLE = "console"
 
 COMMANDS = {"start", "menu", "help", "status", "link"}
 
@@ -34,12 +36,12 @@ def parse(line: str, last: Reply | None, user_id: str) -> Inbound:
         if name == "file" and arg:
             return _file_event(Path(arg.strip()), user_id)
         if name in COMMANDS:
-            return Inbound(Channel.CONSOLE, user_id, command=name, argument=arg.strip() or None)
+            return Inbound(CONSOLE, user_id, command=name, argument=arg.strip() or None)
     if last and text.isdigit():
         flat = [b for row in last.buttons for b in row]
         if 1 <= int(text) <= len(flat):
-            return Inbound(Channel.CONSOLE, user_id, button=flat[int(text) - 1].payload)
-    return Inbound(Channel.CONSOLE, user_id, text=line)
+            return Inbound(CONSOLE, user_id, button=flat[int(text) - 1].payload)
+    return Inbound(CONSOLE, user_id, text=line)
 
 
 def _file_event(path: Path, user_id: str) -> Inbound:
@@ -50,13 +52,13 @@ def _file_event(path: Path, user_id: str) -> Inbound:
         data = None
     kind = "photo" if mime.startswith("image/") else "document"
     size = len(data) if data is not None else 0
-    return Inbound(Channel.CONSOLE, user_id, attachments=(Attachment(kind, path.name, mime, size, data),))
+    return Inbound(CONSOLE, user_id, attachments=(Attachment(kind, path.name, mime, size, data),))
 
 
 class ConsoleDeliverer:
     """Notices from the outbox for the console user are printed in the terminal."""
 
-    channel = Channel.CONSOLE
+    channel = CONSOLE
 
     def __init__(self, write: Callable[[str], None] = print) -> None:
         self.write = write
@@ -65,12 +67,12 @@ class ConsoleDeliverer:
         self.write("\n[уведомление]\n" + render(reply) + "\n")
 
 
-async def run_console(engine: Engine, user_id: str = "local", *, read: Callable[[], str] | None = None,
+async def run_console(engine, user_id: str = "local", *, read: Callable[[], str] | None = None,
                       write: Callable[[str], None] = print) -> None:
     loop = asyncio.get_running_loop()
     read = read or (lambda: input("> "))
     last: Reply | None = None
-    replies = await engine.handle(Inbound(Channel.CONSOLE, user_id, command="start"))
+    replies = await engine.handle(Inbound(CONSOLE, user_id, command="start"))
     while True:
         for reply in replies:
             write(render(reply) + "\n")

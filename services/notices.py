@@ -1,0 +1,142 @@
+"""Notice kinds. A service emits a notice as (kind, recipients, parameters) and writes no text;
+this registry gives each kind its lane (answers before status news before reminders before
+staff announcements before mailings), its routing and its buttons, and renders it per channel
+from the template of the same name in the text catalogue (`texts.NOTICES`, `texts.VISIT_NOTICES`)."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import texts as T
+from core import channels
+from core.events import Button
+from services.profile import Profile, filled
+from storage.models import OutboxMessage, utcnow
+
+ANSWERS, STATUS, REMINDERS, STAFF, MAILINGS = 0, 1, 2, 3, 9  # lanes: lower goes first
+PENDING, TASK = "pending", "task"
+Target = tuple[str, str]  # (channel, address)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    lane: int
+    final: bool = False  # an answer or decision: carries the survey (R-3.9); a letter may carry it
+    buttons: tuple[tuple[str, str], ...] = ()  # (label in the catalogue, payload format)
+
+
+RATING_BUTTONS = (("RATE_GOOD", "rate:{appeal_id}:3"), ("RATE_PARTLY", "rate:{appeal_id}:2"),
+                  ("RATE_BAD", "rate:{appeal_id}:1"))
+KINDS = {k.name: k for k in (
+    Kind("appeal.registered", STATUS),
+    Kind("appeal.in_work", STATUS),
+    Kind("appeal.clarification", ANSWERS, buttons=(("ANSWER_CLARIFICATION", "clar:{appeal_id}"),)),
+    Kind("appeal.answered", ANSWERS, final=True, buttons=RATING_BUTTONS),
+    Kind("appeal.refused", ANSWERS, final=True, buttons=RATING_BUTTONS),
+    Kind("appeal.redirected", ANSWERS, final=True, buttons=RATING_BUTTONS),
+    Kind("appeal.not_considered", ANSWERS, final=True, buttons=RATING_BUTTONS),
+    Kind("appeal.overridden", STATUS),
+    Kind("appeal.extended", STATUS),
+    Kind("appeal.reopened", STATUS),
+    Kind("visit.reminder", REMINDERS, buttons=(("MENU_VISITS", "vmine:open"),)),
+    Kind("visit.rating", REMINDERS, buttons=tuple(
+        (f"VISIT_RATE_{s}", f"vrate:{{visit_id}}:{s}") for s in (3, 2, 1))),
+    Kind("visit.office_closed", STATUS, buttons=(("MENU_VISIT", "vmine:new"),)),
+    Kind("staff.new_appeal", STAFF, buttons=(("STAFF_OPEN_CARD", "sc:{appeal_id}"),)),
+    Kind("staff.transferred", STAFF, buttons=(("STAFF_OPEN_CARD", "sc:{appeal_id}"),)),
+)}
+
+
+def rating_buttons(appeal_id: int) -> list[list[Button]]:
+    """The in-bot rating of a final answer (R-3.9), as on final notices."""
+    return [[Button(getattr(T, label), payload.format(appeal_id=appeal_id))] for label, payload in RATING_BUTTONS]
+
+
+def register_kind(kind: Kind, template: dict) -> None:
+    """Add a notice kind with its template (a feature that brings its own notices)."""
+    KINDS[kind.name] = kind
+    T.NOTICES[kind.name] = template
+
+
+@dataclass
+class Rendered:
+    text: str
+    subject: str | None
+    buttons: list[list[Button]]
+
+
+def _derived(params: dict) -> dict:
+    """Words the templates need that follow from the parameters."""
+    p = dict(params)
+    if "status" in p:
+        p.setdefault("status_title", T.STATUS_TITLES.get(p["status"], p["status"]))
+    if "abuse" in p:
+        p.setdefault("why", T.ABUSE_WHY.get(p["abuse"] or "", T.ABUSE_WHY["insult"]))
+    if "answer_channel" in p:
+        where = T.WHERE_EMAIL if p["answer_channel"] == "email" else T.WHERE_POST
+        p.setdefault("where", where.format(address=p.get("answer_address", "")))
+    if "flag_category" in p:
+        cat = p["flag_category"]
+        p.setdefault("flag", T.STAFF_NEW_FLAGGED.format(why=T.ABUSE_WHY.get(cat, cat)) if cat else "")
+    if "transfer_note" in p:
+        p.setdefault("note", f"\n{p['transfer_note']}" if p["transfer_note"] else "")
+    if "survey_url" in p:
+        p.setdefault("survey_line", T.VISIT_RATE_SURVEY.format(url=p["survey_url"]) if filled(p["survey_url"]) else "")
+    return p
+
+
+class Renderer:
+    """Turns a notice into the text, subject and buttons for one channel."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+
+    def brief(self, channel: str) -> bool:
+        """Messengers get the short variant when the profile keeps answer texts out of them."""
+        return channels.is_messenger(channel) and not self.profile.privacy.full_text_in_messengers
+
+    def render(self, kind_name: str, params: dict, channel: str) -> Rendered:
+        kind, template = KINDS[kind_name], T.NOTICES[kind_name]
+        p = _derived(params)
+        text = (template.get("brief") if self.brief(channel) else None) or template["text"]
+        text = text.format(**p)
+        if kind.final:
+            url = self.profile.survey_url
+            text = f"{text}\n\n{T.SURVEY.format(url=url) if filled(url) else T.SURVEY_IN_BOT}"
+        subject = template.get("subject")
+        buttons = [] if channel == "post" else [
+            [Button(getattr(T, label), payload.format(**p))] for label, payload in kind.buttons]
+        if subject:
+            subject = subject.format(**{**p, "status": p.get("status_title", "")})
+        return Rendered(text, subject, buttons)
+
+
+def add(session, renderer: Renderer, kind: str, *, targets: list[Target], params: dict,
+        citizen_id: int | None = None, appeal_id: int | None = None, not_before: datetime | None = None,
+        expires_at: datetime | None = None, notice: str | None = None) -> str:
+    """Write one notice, one outbox row per target, rendered for the target's channel.
+    Postal letters become tasks for staff. Returns the notice id."""
+    notice = notice or uuid.uuid4().hex
+    lane = KINDS[kind].lane
+    for channel, address in targets:
+        out = renderer.render(kind, params, channel)
+        session.add(OutboxMessage(
+            citizen_id=citizen_id, appeal_id=appeal_id, notice=notice, kind=kind, lane=lane,
+            params=params, channel=channel, address=address, subject=out.subject, text=out.text,
+            buttons=[[{"label": b.label, "payload": b.payload} for b in row] for row in out.buttons],
+            status=TASK if channel == "post" else PENDING, not_before=not_before or utcnow(),
+            expires_at=expires_at,
+        ))
+    return notice
+
+
+async def relay(session, reply, *, now: datetime) -> str:
+    """A dialog reply addressed to someone else (an operator, a colleague): through the outbox,
+    so it survives a crash and is sent once."""
+    from services import outbox
+
+    return await outbox.enqueue(session, citizen_id=None, kind="relay", lane=ANSWERS, text=reply.text,
+                                subject=reply.subject, buttons=reply.buttons, not_before=now,
+                                targets=[(reply.to.channel, reply.to.user_id)])

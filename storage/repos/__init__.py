@@ -1,0 +1,1 @@
+"""Repositories: every query of the program. Services call these and never build SQL."""

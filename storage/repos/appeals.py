@@ -1,0 +1,59 @@
+"""Queries for appeals: numbers, ownership, locks, files."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from storage.models import Appeal, AppealCounter, StoredFile
+from storage.upsert import insert_ignore
+
+
+async def next_seq(session: AsyncSession, year: int) -> int:
+    """Sequential per year, never reused: the counter row is locked by the update."""
+    await insert_ignore(session, AppealCounter, year=year, last=0)
+    return (await session.execute(
+        update(AppealCounter).where(AppealCounter.year == year)
+        .values(last=AppealCounter.last + 1).returning(AppealCounter.last))).scalar_one()
+
+
+async def attach_files(session: AsyncSession, file_ids: list[int], citizen_id: int, appeal_id: int,
+                       *, only_loose: bool = True) -> None:
+    """The citizen's own files join the appeal (never another person's)."""
+    if not file_ids:
+        return
+    cond = [StoredFile.id.in_(file_ids), StoredFile.citizen_id == citizen_id]
+    if only_loose:
+        cond.append(StoredFile.appeal_id.is_(None))
+    await session.execute(update(StoredFile).where(*cond).values(appeal_id=appeal_id))
+
+
+async def of_citizen(session: AsyncSession, citizen_id: int, limit: int = 20) -> list[Appeal]:
+    stmt = (select(Appeal).where(Appeal.citizen_id == citizen_id)
+            .order_by(Appeal.registered_at.desc(), Appeal.id.desc()).limit(limit))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def owned(session: AsyncSession, citizen_id: int, *, appeal_id: int | None = None,
+                number: str | None = None) -> Appeal | None:
+    """An appeal with its history and files, only if it belongs to this citizen."""
+    stmt = select(Appeal).where(Appeal.citizen_id == citizen_id).options(
+        selectinload(Appeal.events), selectinload(Appeal.files))
+    if appeal_id is not None:
+        stmt = stmt.where(Appeal.id == appeal_id)
+    elif number is not None:
+        stmt = stmt.where(Appeal.number == number.strip().upper())
+    else:
+        return None
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def locked(session: AsyncSession, appeal_id: int) -> Appeal | None:
+    return (await session.execute(select(Appeal).where(Appeal.id == appeal_id).with_for_update())).scalar_one_or_none()
+
+
+async def full(session: AsyncSession, appeal_id: int) -> Appeal | None:
+    """For the staff card: history, files and citizen loaded."""
+    stmt = select(Appeal).where(Appeal.id == appeal_id).options(
+        selectinload(Appeal.events), selectinload(Appeal.files), selectinload(Appeal.citizen))
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,118 @@
+"""Queries for the outbox: claims with leases, outcomes, withdrawals, staff lists."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Appeal, Identity, OutboxMessage
+
+PENDING, SENT, DEAD, TASK, CANCELLED = "pending", "sent", "dead", "task", "cancelled"
+
+
+async def reachable_identity(session: AsyncSession, citizen_id: int, channel: str) -> Identity | None:
+    stmt = select(Identity).where(Identity.citizen_id == citizen_id, Identity.channel == channel,
+                                  Identity.reachable.is_(True)).order_by(Identity.id.desc())
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def withdraw(session: AsyncSession, notice: str) -> None:
+    """Withdraw the not yet sent rows of a notice (a cancelled visit's reminder)."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.notice == notice,
+                                                      OutboxMessage.status == PENDING).values(status=CANCELLED))
+
+
+async def claim(session: AsyncSession, *, channels: list[str], now: datetime, lease: timedelta, worker: str,
+                batch: int) -> list[OutboxMessage]:
+    """Due rows of these channels, lowest lane first, leased to `worker` (SKIP LOCKED on PostgreSQL,
+    a conditional update everywhere, so two claimers never share a row)."""
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+    due = (select(OutboxMessage.id)
+           .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now,
+                  OutboxMessage.channel.in_(channels), free)
+           .order_by(OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id)
+           .limit(batch).with_for_update(skip_locked=True))
+    ids = list((await session.execute(due)).scalars())
+    if not ids:
+        return []
+    await session.execute(update(OutboxMessage)
+                          .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING, free)
+                          .values(claimed_by=worker, claimed_until=now + lease))
+    rows = await session.execute(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker)
+        .order_by(OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id))
+    return list(rows.scalars())
+
+
+async def status_of(session: AsyncSession, row_id: int) -> str | None:
+    return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))
+
+
+async def finish(session: AsyncSession, row_id: int, status: str, at: datetime, error: str | None) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+        status=status, sent_at=at if status == SENT else None, attempts=OutboxMessage.attempts + 1,
+        claimed_until=None, last_error=error))
+
+
+async def retry_at(session: AsyncSession, row_id: int, attempts: int, when: datetime, reason: str) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+        attempts=attempts, not_before=when, claimed_until=None, claimed_by=None, last_error=reason[:500]))
+
+
+async def mark_dead(session: AsyncSession, row_id: int, reason: str) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
+        status=DEAD, attempts=OutboxMessage.attempts + 1, claimed_until=None, last_error=reason[:500]))
+
+
+async def set_reachable(session: AsyncSession, channel: str, user_id: str, reachable: bool,
+                        reason: str | None) -> bool:
+    """True when a row changed."""
+    result = await session.execute(
+        update(Identity).where(and_(Identity.channel == channel, Identity.external_id == user_id,
+                                    Identity.reachable == (not reachable)))
+        .values(reachable=reachable, unreachable_reason=None if reachable else (reason or "")[:200]))
+    return result.rowcount > 0
+
+
+async def targets_of(session: AsyncSession, notice: str) -> list[tuple[str, str]]:
+    rows = await session.execute(select(OutboxMessage.channel, OutboxMessage.address)
+                                 .where(OutboxMessage.notice == notice))
+    return [tuple(r) for r in rows.all()]
+
+
+def _failed():
+    return and_(OutboxMessage.status == DEAD, OutboxMessage.citizen_id.is_not(None))
+
+
+async def count_letters(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.status == TASK))
+
+
+async def count_failed(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count(OutboxMessage.id)).where(_failed()))
+
+
+async def letters(session: AsyncSession, limit: int = 10) -> list[OutboxMessage]:
+    stmt = select(OutboxMessage).where(OutboxMessage.status == TASK).order_by(OutboxMessage.id).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def failed(session: AsyncSession, limit: int = 15) -> list[OutboxMessage]:
+    stmt = select(OutboxMessage).where(_failed()).order_by(OutboxMessage.id.desc()).limit(limit)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def failed_for_appeal(session: AsyncSession, appeal_id: int) -> list[OutboxMessage]:
+    stmt = select(OutboxMessage).where(OutboxMessage.appeal_id == appeal_id, OutboxMessage.status == DEAD)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def mark_posted(session: AsyncSession, ids: list[int], at: datetime, staff_id: int) -> None:
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == TASK)
+                          .values(status=SENT, sent_at=at, last_error=f"posted by staff #{staff_id}"))
+
+
+async def appeal_numbers(session: AsyncSession, appeal_ids: list[int]) -> dict[int, str]:
+    found = await session.execute(select(Appeal.id, Appeal.number).where(Appeal.id.in_(appeal_ids)))
+    return dict(found.all())

@@ -1,0 +1,105 @@
+"""Queries for citizens, their identities, consents, link codes, and the intake records
+(platform updates already handled, channel cursors)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import (Base, ChannelCursor, Citizen, Consent, DialogState, Identity, LinkCode,
+                            ProcessedUpdate, Staff, StaffIdentity)
+from storage.upsert import insert_ignore
+
+
+async def resolve(session: AsyncSession, channel: str, external_id: str, display_name: str | None = None) -> Identity:
+    """The identity for a channel user, creating the citizen on first contact."""
+    stmt = (select(Identity).options(joinedload(Identity.citizen))
+            .where(Identity.channel == channel, Identity.external_id == external_id))
+    identity = (await session.execute(stmt)).scalar_one_or_none()
+    if identity is None:
+        try:
+            async with session.begin_nested():
+                citizen = Citizen()
+                identity = Identity(citizen=citizen, channel=channel, external_id=external_id,
+                                    display_name=display_name)
+                session.add_all([citizen, identity])
+        except IntegrityError:  # created by a concurrent update of the same person
+            identity = (await session.execute(stmt)).scalar_one()
+    return identity
+
+
+async def person(session: AsyncSession, channel: str, user_id: str):
+    """(identity with citizen, dialog state, active staff record) in one query, or None."""
+    staff_join = and_(StaffIdentity.channel == channel, StaffIdentity.user_id == Identity.external_id)
+    stmt = (select(Identity, DialogState, Staff)
+            .options(joinedload(Identity.citizen))
+            .outerjoin(DialogState, DialogState.identity_id == Identity.id)
+            .outerjoin(StaffIdentity, staff_join)
+            .outerjoin(Staff, and_(Staff.id == StaffIdentity.staff_id, Staff.active.is_(True)))
+            .where(Identity.channel == channel, Identity.external_id == user_id))
+    return (await session.execute(stmt)).first()
+
+
+async def active_consent(session: AsyncSession, citizen_id: int, kind: str) -> Consent | None:
+    stmt = (select(Consent).where(Consent.citizen_id == citizen_id, Consent.kind == kind,
+                                  Consent.withdrawn_at.is_(None)).order_by(Consent.id.desc()).limit(1))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def identity_in(session: AsyncSession, citizen_id: int, channel: str) -> Identity | None:
+    stmt = select(Identity).where(Identity.citizen_id == citizen_id, Identity.channel == channel)
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def identities(session: AsyncSession, citizen_id: int) -> list[Identity]:
+    stmt = select(Identity).where(Identity.citizen_id == citizen_id).order_by(Identity.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def merge(session: AsyncSession, source_id: int, target_id: int) -> None:
+    """Move every record of citizen `source_id` to `target_id`; keep target's own details first."""
+    source, target = await session.get(Citizen, source_id), await session.get(Citizen, target_id)
+    for table in Base.metadata.sorted_tables:  # every table that refers to a citizen
+        if "citizen_id" in table.c:
+            await session.execute(update(table).where(table.c.citizen_id == source_id).values(citizen_id=target_id))
+    for field in ("full_name", "email", "phone", "postal_address", "notify_channel"):
+        if getattr(target, field) is None:
+            setattr(target, field, getattr(source, field))
+    await session.execute(delete(Citizen).where(Citizen.id == source_id))
+
+
+async def link_code(session: AsyncSession, code: str) -> LinkCode | None:
+    return await session.get(LinkCode, code, with_for_update=True)
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+async def first_time(session: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
+    """Record a platform update as handled; False if it was already."""
+    return await insert_ignore(session, ProcessedUpdate, channel=channel, update_key=update_key[:64],
+                               processed_at=now)
+
+
+async def cursor(session: AsyncSession, channel: str, name: str) -> str | None:
+    row = await session.get(ChannelCursor, (channel, name))
+    return row.value if row else None
+
+
+async def save_cursor(session: AsyncSession, channel: str, name: str, value: str, now: datetime) -> None:
+    values = {"value": value, "updated_at": now}
+    if not await insert_ignore(session, ChannelCursor, channel=channel, name=name, **values):
+        await session.execute(update(ChannelCursor).where(
+            ChannelCursor.channel == channel, ChannelCursor.name == name).values(**values))
+
+
+async def forget_old(session: AsyncSession, updates_before: datetime, codes_before: datetime) -> int:
+    done = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < updates_before))
+    await session.execute(delete(LinkCode).where(LinkCode.expires_at < codes_before))
+    return done.rowcount or 0
+
+
+
+
