@@ -13,7 +13,7 @@ from admin_cli import slots
 from services import visits as V
 import texts as T
 from storage.models import OutboxMessage, Staff, StaffIdentity, Visit
-from tests.test_visits import book
+from tests.engine.test_visits import book
 
 
 def parse(*argv: str) -> argparse.Namespace:

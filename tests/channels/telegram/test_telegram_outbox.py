@@ -14,7 +14,7 @@ from core.ports import RetryLater, Unreachable
 from channels.telegram import TelegramDeliverer
 from core.events import Button, Inbound, Reply
 from storage.models import Identity, OutboxMessage
-from tests.test_telegram_harness import CHAT, fake, tg_app  # noqa: F401  (fixtures)
+from tests.channels.telegram.test_telegram_harness import CHAT, fake, tg_app  # noqa: F401  (fixtures)
 
 LONG = "\n\n".join(f"Пункт {i}. " + " ".join(["Ответ по существу обращения с разъяснением норм."] * 20) for i in range(11))
 

@@ -12,7 +12,7 @@ from channels.vk import VKChannel
 from channels.vk.sender import random_id
 from core.events import Button, OutFile, Reply
 from storage.models import Identity, StoredFile
-from tests.test_vk_channel import (  # noqa: F401  (fixtures)
+from tests.channels.vk.test_vk_channel import (  # noqa: F401  (fixtures)
     USER, Running, VKChat, assert_sent_properly, fake, polling, rows, vk_app,
 )
 from tests.journey import submit_appeal

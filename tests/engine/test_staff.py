@@ -161,7 +161,7 @@ async def test_staff_group_chat_gets_announcements_when_configured(chat, app, st
 async def test_staff_see_todays_visits_and_mark_them_R_6_1(chat, app, staff_chat, clock):
     from datetime import date, timedelta
 
-    from tests.test_visits import add_slots, book
+    from tests.engine.test_visits import add_slots, book
 
     await add_slots(app, first=date(2026, 3, 3))
     await book(chat, day="Ср 04.03", time="10:00")

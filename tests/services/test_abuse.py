@@ -14,7 +14,7 @@ import pytest
 
 from services.abuse import Verdict, screen
 
-CORPUS = Path(__file__).parent / "data" / "abuse_corpus.tsv"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "abuse_corpus.tsv"
 CATEGORIES = {"obscene", "insult", "threat"}
 
 

@@ -13,7 +13,7 @@ from bot.app import build_app
 from services import visits as V
 from storage.models import Citizen, OutboxMessage, Visit
 from tests.conftest import Chat, _pg_available, create_pg_database, drop_pg_database, make_settings
-from tests.test_visits import THU_10, add_slots, open_booking
+from tests.engine.test_visits import THU_10, add_slots, open_booking
 
 N = 50
 

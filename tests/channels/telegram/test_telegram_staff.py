@@ -8,9 +8,9 @@ from services.sender import OutboxSender
 from channels.email import EmailDeliverer
 from storage.models import Appeal, OutboxMessage, Staff, StaffIdentity
 from tests.journey import submit_appeal
-from tests.test_email import settings as smtp_settings
-from tests.test_email import smtp  # noqa: F401  (fixture)
-from tests.test_telegram_harness import CHAT, TgChat, fake, polling, tg_app  # noqa: F401  (fixtures)
+from tests.channels.email.test_email import settings as smtp_settings
+from tests.channels.email.test_email import smtp  # noqa: F401  (fixture)
+from tests.channels.telegram.test_telegram_harness import CHAT, TgChat, fake, polling, tg_app  # noqa: F401  (fixtures)
 
 STAFF_CHAT = 777001
 

@@ -12,7 +12,7 @@ import pytest
 from services.profile import ProfileError, load_profile
 from bot.settings import DEFAULT_PROFILE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_default_profile_has_the_regulation_facts_R_5_2_R_5_3():

@@ -11,7 +11,7 @@ from services import outbox
 from core.events import Reply
 from storage.models import Identity, OutboxMessage, Staff, StaffIdentity
 from tests.journey import submit_appeal
-from tests.test_vk_channel import USER, VKChat, fake, polling, vk_app, vk_extra  # noqa: F401
+from tests.channels.vk.test_vk_channel import USER, VKChat, fake, polling, vk_app, vk_extra  # noqa: F401
 from tests.outbox_helpers import recorders
 
 STAFF_VK = 5005

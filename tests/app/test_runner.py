@@ -10,7 +10,7 @@ from services import outbox
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
-from tests.test_vk_channel import wait_until
+from tests.channels.vk.test_vk_channel import wait_until
 
 
 async def test_run_mode_serves_both_messengers_and_delivers_the_outbox(tmp_path, monkeypatch, clock):

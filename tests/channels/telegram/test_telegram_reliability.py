@@ -14,7 +14,7 @@ from channels.telegram import TelegramChannel
 import texts as T
 from storage.models import Appeal, Identity, StoredFile
 from tests.journey import ROOF_TEXT, submit_appeal
-from tests.test_telegram_harness import (  # noqa: F401  (fixtures)
+from tests.channels.telegram.test_telegram_harness import (  # noqa: F401  (fixtures)
     CHAT, SECRET, TgChat, fake, polling, start_polling, start_webhook, stop, telegram_settings, tg_app,
 )
 
