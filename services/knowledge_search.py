@@ -202,7 +202,8 @@ class Searcher:
         variant = np.zeros(n)
         np.maximum.at(variant, self.variant_entry_arr, per_variant)
         whole = self.whole.get_scores(terms)
-        fuzzy_v = process.cdist([" ".join([*lemmas, *unknown])], self.variant_text, scorer=fuzz.token_sort_ratio)[0] / 100
+        query = " ".join([*lemmas, *unknown])
+        fuzzy_v = process.cdist([query], self.variant_text, scorer=fuzz.token_sort_ratio)[0] / 100
         fuzzy = np.zeros(n)
         np.maximum.at(fuzzy, self.variant_entry_arr, fuzzy_v)
         return _unit(variant), _unit(whole), fuzzy, self._coverage(lemmas, unknown)
@@ -281,7 +282,8 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+7|8)[\s(-]*\d{3,4}[\s)-]*\d{2,3}[\s-]*\d{2}
                     r"|(?<![\w-])\d{2,3}-\d{2}-\d{2}(?![\w-])")  # 24-50-22
 # passport, SNILS, account numbers: six digits or more; «ЖН-2026-000123» (an appeal number) stays
 _DIGITS = re.compile(r"(?<![\w-])\d(?:[\s-]?\d){5,}(?![\w-])")
-_FLAT = re.compile(r"(?i)\b(кв\.?|квартир[аеуы]?)\s*№?\s*\d+[а-я]?\b")
+_FLAT = re.compile(r"(?i)\b(кв\.?|квартир[аеуы]?)\s*№?\s*\d+[а-я]?\b"
+                   r"(?!\s*(?:°|%|градус|час|дн|день|раз|лет|год|мес|минут|тыс|руб|человек))")
 _NAME = re.compile(r"(?i:(меня зовут|мо[её] имя|моя фамилия|с уважением,?))\s+"
                    r"([А-ЯЁA-Z][а-яёa-z-]+|[а-яё-]+)((?:\s+[А-ЯЁ][а-яё-]*\.?)|(?:\s*[А-ЯЁ]\.)){0,2}")
 
