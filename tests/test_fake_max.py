@@ -1,0 +1,410 @@
+"""The fake MAX Bot API (tests/fakes/max_api.py): strict like the real one, and the REAL
+``maxapi`` client works against it (see docs/max_client_notes.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from tests.fakes import max_schema
+from tests.fakes.max_api import DROP, LOST, FakeMax
+
+USER = 1001
+SPEC_TEXT_MAX = max_schema.schema("NewMessageBody")["properties"]["text"]["maxLength"]
+BUTTON_TEXT_MAX = max_schema.schema("Button")["properties"]["text"]["maxLength"]
+PAYLOAD_MAX = max_schema.schema("CallbackButton")["allOf"][1]["properties"]["payload"]["maxLength"]
+
+
+@pytest.fixture
+async def fake():
+    async with FakeMax() as server:
+        yield server
+
+
+@pytest.fixture
+async def http():
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+class Api:
+    """Raw HTTP calls to the fake: ``await api("POST", "/messages", json=..., params=...)``."""
+
+    def __init__(self, fake: FakeMax, session: aiohttp.ClientSession) -> None:
+        self.fake, self.session = fake, session
+
+    async def __call__(self, method: str, path: str, *, token: str | None = "", **kw) -> tuple[int, dict]:
+        token = self.fake.token if token == "" else token
+        headers = {"Authorization": token} if token is not None else {}
+        async with self.session.request(method, self.fake.base_url + path, headers=headers, **kw) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+    async def send(self, body: dict, user_id: int = USER) -> tuple[int, dict]:
+        return await self("POST", "/messages", params={"user_id": user_id}, json=body)
+
+
+@pytest.fixture
+async def api(fake, http):
+    fake.queue_update(fake.bot_started(USER))  # the user has a dialog with the bot
+    return Api(fake, http)
+
+
+def keyboard(rows: list[list[dict]]) -> dict:
+    return {"type": "inline_keyboard", "payload": {"buttons": rows}}
+
+
+def callback(text: str = "Да", payload: str = "yes") -> dict:
+    return {"type": "callback", "text": text, "payload": payload}
+
+
+def assert_error(result: tuple[int, dict], status: int, code: str, words: str = "") -> None:
+    got_status, body = result
+    assert (got_status, body.get("code")) == (status, code), body
+    assert set(body) == {"code", "message"} and words in body["message"], body
+
+
+# ------------------------------------------------------------------ routing and authorisation
+async def test_unknown_paths_and_methods(api):
+    assert_error(await api("GET", "/frobnicate"), 404, "not.found", "/frobnicate")
+    assert_error(await api("GET", "/chats/12/extra/path"), 404, "not.found")
+    assert_error(await api("PATCH", "/messages", json={}), 405, "method.not.allowed")
+    assert_error(await api("POST", "/me"), 405, "method.not.allowed")
+    # in the spec but not implemented by the fake: a loud 501, never a silent success
+    assert_error(await api("GET", "/chats"), 501, "not.implemented", "GET /chats")
+
+
+async def test_token_in_authorization_header_only(api, fake):
+    assert_error(await api("GET", "/me", token=None), 401, "verify.token")
+    assert_error(await api("GET", "/me", token="wrong"), 401, "verify.token")
+    assert_error(await api("GET", "/me", token="Bearer " + fake.token), 401, "verify.token")
+    # the spec's securitySchemes still shows ?access_token=, which MAX no longer accepts
+    assert_error(await api("GET", "/me", token=None, params={"access_token": fake.token}), 401, "verify.token")
+    assert_error(await api("POST", "/messages", token="wrong", params={"user_id": USER}, json={"text": "x"}),
+                 401, "verify.token")
+    status, me = await api("GET", "/me")
+    assert status == 200 and me["user_id"] == fake.bot_id and me["is_bot"] is True
+    max_schema.validate(me, "BotInfo")
+    assert fake.sent_messages() == []
+
+
+# ------------------------------------------------------------------ message bodies
+async def test_text_length_limit_comes_from_the_spec(api, fake):
+    assert SPEC_TEXT_MAX == 4000
+    assert (await api.send({"text": "я" * SPEC_TEXT_MAX}))[0] == 200
+    assert_error(await api.send({"text": "я" * (SPEC_TEXT_MAX + 1)}), 400, "proto.payload", "text: length 4001")
+    # counted in UTF-16 units: an emoji takes two
+    assert_error(await api.send({"text": "я" * (SPEC_TEXT_MAX - 1) + "🙂"}), 400, "proto.payload", "maxLength")
+    assert len(fake.sent_messages(USER)) == 1
+
+
+async def test_keyboard_counts(api, fake):
+    limits = max_schema.keyboard_limits()
+    full = [[callback(f"{r}.{b}", f"p{r}.{b}") for b in range(limits["per_row"])] for r in range(limits["rows"])]
+    assert sum(map(len, full)) == limits["total"] == 210
+    assert (await api.send({"text": "all", "attachments": [keyboard(full)]}))[0] == 200
+    too_many_rows = [[callback()] for _ in range(limits["rows"] + 1)]
+    assert_error(await api.send({"text": "t", "attachments": [keyboard(too_many_rows)]}), 400, "proto.payload", "rows")
+    wide_row = [callback("x", "y") for _ in range(limits["per_row"] + 1)]
+    assert_error(await api.send({"text": "t", "attachments": [keyboard([wide_row])]}), 400, "proto.payload", "in a row")
+    links = [{"type": "link", "text": f"L{i}", "url": "https://max.ru"} for i in range(limits["per_row_wide"] + 1)]
+    assert_error(await api.send({"text": "t", "attachments": [keyboard([links])]}), 400, "proto.payload", "link")
+    assert (await api.send({"text": "t", "attachments": [keyboard([links[:-1]])]}))[0] == 200
+    assert_error(await api.send({"text": "t", "attachments": [keyboard([])]}), 400, "proto.payload", "minItems")
+    assert_error(await api.send({"text": "t", "attachments": [keyboard([[]])]}), 400, "proto.payload", "row")
+    two = [keyboard([[callback()]]), keyboard([[callback()]])]
+    assert_error(await api.send({"text": "t", "attachments": two}), 400, "proto.payload", "one inline keyboard")
+    assert len(fake.sent_messages(USER)) == 2
+
+
+async def test_button_fields_from_the_spec(api, fake):
+    def send_button(button: dict):
+        return api.send({"text": "t", "attachments": [keyboard([[button]])]})
+
+    assert_error(await send_button(callback("x" * (BUTTON_TEXT_MAX + 1))), 400, "proto.payload", "text: length")
+    assert_error(await send_button(callback("")), 400, "proto.payload", "minLength")
+    assert_error(await send_button(callback("ok", "p" * (PAYLOAD_MAX + 1))), 400, "proto.payload", "payload")
+    assert_error(await send_button({"type": "callback", "text": "no payload"}), 400, "proto.payload",
+                 "payload: is required")
+    assert_error(await send_button({"type": "link", "text": "no url"}), 400, "proto.payload", "url: is required")
+    assert_error(await send_button({"type": "teleport", "text": "x"}), 400, "proto.payload", "'teleport'")
+    assert (await send_button(callback("ok", "p" * PAYLOAD_MAX)))[0] == 200
+    # unknown properties pass: no schema forbids them, and maxapi always sends "intent"
+    assert (await send_button({**callback(), "intent": "positive"}))[0] == 200
+    [long_payload, with_intent] = fake.sent_messages(USER)
+    assert long_payload.buttons[0][0]["payload"] == "p" * PAYLOAD_MAX
+    assert with_intent.buttons == [[{**callback(), "intent": "positive"}]]
+
+
+async def test_bodies_queries_and_recipients(api, fake, http):
+    assert_error(await api.send({"text": "t", "format": "bbcode"}), 400, "proto.payload", "format")
+    assert_error(await api.send({"text": 5}), 400, "proto.payload", "must be string")
+    assert_error(await api.send({"text": "t", "attachments": {"type": "image"}}), 400, "proto.payload", "array")
+    assert_error(await api.send({"text": "t", "notify": "yes"}), 400, "proto.payload", "boolean")
+    assert_error(await api.send({"text": "t", "link": {"type": "quote", "mid": "m"}}), 400, "proto.payload", "link.type")
+    assert_error(await api.send({"text": "t", "link": {"type": "reply", "mid": "mid.nope"}}), 400, "proto.payload",
+                 "not found")
+    assert_error(await api.send({}), 400, "proto.payload", "text or attachments")
+    assert_error(await api.send({"text": None, "attachments": []}), 400, "proto.payload", "text or attachments")
+    assert_error(await api("POST", "/messages", data=b"{not json", params={"user_id": USER}), 400, "proto.payload",
+                 "deserialize")
+    assert_error(await api("POST", "/messages", params={"user_id": USER}), 400, "proto.payload", "body is required")
+    assert_error(await api("POST", "/messages", json={"text": "t"}), 400, "proto.payload", "user_id or chat_id")
+    assert_error(await api("POST", "/messages", params={"user_id": "abc"}, json={"text": "t"}), 400, "proto.payload",
+                 "not an integer")
+    assert_error(await api("POST", "/messages", params={"userId": USER}, json={"text": "t"}), 400, "proto.payload",
+                 "userId: unknown parameter")
+    assert_error(await api.send({"text": "t"}, user_id=999), 404, "not.found")
+    # a dialog's chat_id is not the user id
+    assert_error(await api("POST", "/messages", params={"chat_id": USER}, json={"text": "t"}), 404, "not.found")
+    status, result = await api("POST", "/messages", params={"chat_id": fake.dialog_id(USER), "v": "0.0.32"},
+                               json={"text": "<b>Запись</b> на &laquo;среду&raquo;", "format": "html"})
+    assert status == 200
+    max_schema.validate(result, "SendMessageResult")
+    [sent] = fake.sent_messages(USER)
+    assert sent.text == "Запись на «среду»" and sent.raw_text.startswith("<b>")
+    assert result["message"]["recipient"] == {"chat_id": fake.dialog_id(USER), "chat_type": "dialog", "user_id": USER}
+
+
+async def test_blocked_user_and_bot_stopped(api, fake):
+    fake.queue_update(fake.bot_stopped(USER))
+    assert_error(await api.send({"text": "t"}), 403, "chat.denied")
+    fake.queue_update(fake.bot_started(USER))
+    assert (await api.send({"text": "t"}))[0] == 200
+
+
+# ------------------------------------------------------------------ edits, deletes, callbacks
+async def test_edit_delete_and_answer(api, fake):
+    _, sent = await api.send({"text": "Подтвердить?", "attachments": [keyboard([[callback()]])]})
+    mid = sent["message"]["body"]["mid"]
+    assert_error(await api("PUT", "/messages", json={"text": "x"}), 400, "proto.payload", "message_id: is required")
+    assert_error(await api("PUT", "/messages", params={"message_id": "mid.nope"}, json={"text": "x"}), 404,
+                 "not.found")
+    incoming = fake.message_created(USER, "hi")["message"]["body"]["mid"]
+    assert_error(await api("PUT", "/messages", params={"message_id": incoming}, json={"text": "x"}), 403,
+                 "access.denied")
+    # attachments null/absent keep the keyboard, [] removes it (NewMessageBody.attachments)
+    assert (await api("PUT", "/messages", params={"message_id": mid}, json={"text": "Точно?"}))[1] == {"success": True}
+    [msg] = fake.sent_messages(USER)
+    assert (msg.text, msg.edits, len(msg.buttons[0])) == ("Точно?", 1, 1)
+
+    press = fake.queue_update(fake.message_callback(USER, "yes"))
+    max_schema.validate(press, "Update")
+    with pytest.raises(ValueError):
+        fake.message_callback(USER, "no-such-button")
+    callback_id = press["callback"]["callback_id"]
+    assert_error(await api("POST", "/answers", params={"callback_id": callback_id}, json={}), 400, "proto.payload")
+    assert_error(await api("POST", "/answers", params={"callback_id": "cb.nope"}, json={"notification": "x"}),
+                 404, "not.found")
+    answer = {"notification": "Готово", "message": {"text": "Подтверждено", "attachments": []}}
+    assert (await api("POST", "/answers", params={"callback_id": callback_id}, json=answer))[1] == {"success": True}
+    assert fake.answers[0]["notification"] == "Готово" and fake.answers[0]["user_id"] == USER
+    assert (msg.text, msg.buttons, msg.edits) == ("Подтверждено", [], 2)
+
+    assert (await api("DELETE", "/messages", params={"message_id": mid}))[1] == {"success": True}
+    assert fake.sent_messages(USER) == [] and fake.sent_messages(USER, include_deleted=True)[0].deleted
+    assert_error(await api("DELETE", "/messages", params={"message_id": mid}), 404, "not.found")
+
+
+# ------------------------------------------------------------------ long polling
+async def test_marker_semantics(api, fake):
+    fake.reset()
+    for text in ("a", "b", "c"):
+        fake.queue_update(fake.message_created(USER, text))
+
+    async def poll(**params):
+        status, body = await api("GET", "/updates", params={"timeout": 0, **params})
+        assert status == 200, body
+        max_schema.validate(body, "UpdateList")
+        return [u["message"]["body"]["text"] for u in body["updates"]], body["marker"]
+
+    assert await poll() == (["a", "b", "c"], 4)
+    assert await poll() == (["a", "b", "c"], 4)  # nothing is read until a marker comes back
+    assert await poll(limit=1) == (["a"], 2)
+    assert await poll(marker=2) == (["b", "c"], 4)  # "a" is now read
+    assert await poll(marker=2) == (["b", "c"], 4)  # the same marker again: redelivered
+    assert await poll() == (["b", "c"], 4)
+    assert await poll(marker=4) == ([], 4)
+    assert await poll() == ([], 4)  # "b" and "c" were read by marker 4
+    fake.queue_update(fake.bot_started(USER, payload="deep"))
+    fake.queue_update(fake.message_created(USER, "d"))
+    status, body = await api("GET", "/updates", params={"timeout": 0, "marker": 4, "types": "bot_started"})
+    assert [u["update_type"] for u in body["updates"]] == ["bot_started"]
+    assert body["marker"] == 6  # the marker passes the filtered-out "d" too...
+    assert await poll(marker=5, types="message_created,message_callback") == (["d"], 6)  # ...but only sent back it reads
+    assert_error(await api("GET", "/updates", params={"timeout": 91}), 400, "proto.payload", "timeout")
+    assert_error(await api("GET", "/updates", params={"limit": 0}), 400, "proto.payload", "limit")
+    assert_error(await api("GET", "/updates", params={"marker": "x"}), 400, "proto.payload", "marker")
+
+
+async def test_long_poll_waits_for_an_update(api, fake):
+    fake.reset()
+    start = time.monotonic()
+    task = asyncio.create_task(api("GET", "/updates", params={"timeout": 10}))
+    async with asyncio.timeout(5):
+        while fake.polls_waiting == 0:
+            await asyncio.sleep(0.01)
+    fake.queue_update(fake.message_created(USER, "wake up"))
+    status, body = await task
+    assert status == 200 and body["updates"][0]["message"]["body"]["text"] == "wake up"
+    assert time.monotonic() - start < 5
+    start = time.monotonic()
+    status, body = await api("GET", "/updates", params={"timeout": 1, "marker": body["marker"]})
+    assert body["updates"] == [] and 0.9 < time.monotonic() - start < 3
+    task = asyncio.create_task(api("GET", "/updates", params={"timeout": 30, "marker": body["marker"]}))
+    async with asyncio.timeout(5):
+        while fake.polls_waiting == 0:
+            await asyncio.sleep(0.01)
+        fake.release_long_polls()
+        assert (await task)[1]["updates"] == []
+
+
+async def test_update_builders_follow_the_spec(fake):
+    pdf = fake.file_attachment(b"%PDF-1.4 fake", "act.pdf")
+    photo = fake.image_attachment()
+    updates = [fake.bot_started(USER, payload="appeal-42"), fake.message_created(USER, "see", [pdf, photo]),
+               fake.message_created(USER, None, [photo]), fake.bot_stopped(USER)]
+    for update in updates:
+        max_schema.validate(update, "Update")
+    assert updates[0]["chat_id"] == fake.dialog_id(USER) != USER
+    # MAX drops a deep-link payload longer than the spec allows instead of cutting it
+    limit = max_schema.schema("BotStartedUpdate")["allOf"][1]["properties"]["payload"]["maxLength"]
+    assert fake.bot_started(USER, "p" * limit)["payload"] == "p" * limit
+    assert fake.bot_started(USER, "p" * (limit + 1))["payload"] is None
+    # the validator is not a rubber stamp
+    broken = {k: v for k, v in updates[0].items() if k != "user"}
+    with pytest.raises(max_schema.SchemaError, match="user: is required"):
+        max_schema.validate(broken, "Update")
+    with pytest.raises(max_schema.SchemaError, match="update_type"):
+        max_schema.validate({**updates[0], "update_type": "nonsense"}, "Update")
+
+
+def test_keyboard_counts_are_not_in_the_spec_file():
+    """If a new openapi.json gains maxItems for keyboards, keyboard_limits() switches to them."""
+    buttons = max_schema.schema("InlineKeyboardAttachmentRequestPayload")["properties"]["buttons"]
+    assert "maxItems" not in buttons and "maxItems" not in buttons["items"]
+    assert max_schema.keyboard_limits() == max_schema.DOCUMENTED_KEYBOARD
+
+
+# ------------------------------------------------------------------ webhooks
+async def receiver(statuses: list[int] | None = None):
+    """A local webhook endpoint; answers the given statuses in turn, then 200."""
+    got: list[tuple[dict, str | None]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        got.append((await request.json(), request.headers.get("X-Max-Bot-Api-Secret")))
+        return web.Response(status=statuses.pop(0) if statuses else 200)
+
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return f"http://127.0.0.1:{runner.addresses[0][1]}/hook", got, runner
+
+
+async def test_webhook_subscription_and_delivery(api, fake):
+    url, got, runner = await receiver([500])
+    try:
+        assert_error(await api("POST", "/subscriptions", json={"url": url}), 400, "proto.payload", "https://")
+        fake.allow_http_webhooks = True
+        assert_error(await api("POST", "/subscriptions", json={"url": url, "secret": "no spaces!"}), 400,
+                     "proto.payload", "secret")
+        assert_error(await api("POST", "/subscriptions", json={"url": url, "update_types": ["bot_dancing"]}), 400,
+                     "proto.payload", "bot_dancing")
+        body = {"url": url, "secret": "s3cret-Value_1", "update_types": ["message_created"]}
+        assert await api("POST", "/subscriptions", json=body) == (200, {"success": True})
+        status, subs = await api("GET", "/subscriptions")
+        assert [s["url"] for s in subs["subscriptions"]] == [url] and "secret" not in subs["subscriptions"][0]
+        max_schema.validate(subs, "GetSubscriptionsResult")
+        assert_error(await api("GET", "/updates", params={"timeout": 0}), 405, "method.not.allowed", "webhook")
+
+        fake.queue_update(fake.message_created(USER, "по вебхуку"))
+        fake.queue_update(fake.bot_started(USER))  # not in update_types: never posted
+        assert await fake.deliver_webhooks() == [500]  # a failed delivery stays queued
+        assert await fake.deliver_webhooks() == [200]
+        assert await fake.deliver_webhooks() == []
+        assert [(u["message"]["body"]["text"], secret) for u, secret in got] == [("по вебхуку", "s3cret-Value_1")] * 2
+
+        assert await api("DELETE", "/subscriptions", params={"url": url}) == (200, {"success": True})
+        assert (await api("DELETE", "/subscriptions", params={"url": url}))[1]["success"] is False
+        assert (await api("GET", "/updates", params={"timeout": 0}))[0] == 200
+    finally:
+        await runner.cleanup()
+
+
+# ------------------------------------------------------------------ uploads
+async def upload(api, http, kind: str, data: bytes, filename: str = "visit.ics") -> tuple[dict, dict | str]:
+    status, endpoint = await api("POST", "/uploads", params={"type": kind})
+    assert status == 200, endpoint
+    max_schema.validate(endpoint, "UploadEndpoint")
+    form = aiohttp.FormData()
+    form.add_field("data", data, filename=filename, content_type="application/octet-stream")
+    async with http.post(endpoint["url"], data=form) as resp:
+        assert resp.status == 200
+        text = await resp.text()
+    return endpoint, (json.loads(text) if text.startswith("{") else text)
+
+
+async def test_uploads(api, fake, http):
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    endpoint, answer = await upload(api, http, "file", ics)
+    assert "token" not in endpoint and set(answer) == {"token"}
+    status, result = await api.send({"text": "Запись", "attachments": [{"type": "file", "payload": answer}]})
+    assert status == 200
+    [att] = fake.sent_messages(USER)[0].attachments
+    assert (att["filename"], att["size"]) == ("visit.ics", len(ics))
+    async with http.get(att["payload"]["url"]) as resp:
+        assert await resp.read() == ics
+    async with http.post(endpoint["url"], data={"data": "again"}) as resp:  # one file per upload URL
+        assert resp.status == 400
+
+    _, photos = await upload(api, http, "image", b"\xff\xd8\xff\xe0jpeg", "p.jpg")
+    [(photo_id, image_token)] = photos["photos"].items()
+    assert (await api.send({"attachments": [{"type": "image", "payload": {"photos": photos["photos"]}}]}))[0] == 200
+    assert fake.sent_messages(USER)[1].attachments[0]["payload"]["photo_id"] == int(photo_id)
+    assert_error(await api.send({"attachments": [{"type": "file", "payload": image_token}]}), 400, "proto.payload",
+                 "image used as file")
+    assert_error(await api.send({"attachments": [{"type": "file", "payload": {"token": "forged"}}]}), 400,
+                 "proto.payload", "unknown token")
+    two_files = [{"type": "file", "payload": answer}] * 2
+    assert_error(await api.send({"attachments": two_files}), 400, "proto.payload", "only one file")
+    assert_error(await api("POST", "/uploads", params={"type": "photo"}), 400, "proto.payload", "type")
+
+    token = (await api("POST", "/uploads", params={"type": "video"}))[1]["token"]  # given before the upload
+    assert_error(await api.send({"attachments": [{"type": "video", "payload": {"token": token}}]}), 400,
+                 "attachment.not.ready")
+    fake.attachment_not_ready()
+    assert_error(await api.send({"attachments": [{"type": "file", "payload": answer}]}), 400, "attachment.not.ready")
+    assert (await api.send({"attachments": [{"type": "file", "payload": answer}]}))[0] == 200
+
+
+async def test_failure_injection(api, fake, http):
+    fake.fail_next("POST /messages", 429)
+    assert_error(await api.send({"text": "t"}), 429, "too.many.requests")
+    assert (await api.send({"text": "t"}))[0] == 200
+    fake.fail_next("*", 503, count=2)
+    assert_error(await api("GET", "/me"), 503, "service.unavailable")
+    assert_error(await api.send({"text": "t"}), 503, "service.unavailable")
+    fake.fail_next("GET /me", DROP, count=2)  # aiohttp itself retries a GET once
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await api("GET", "/me")
+    assert (await api("GET", "/me"))[0] == 200
+    fake.fail_next("POST /messages", DROP)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await api.send({"text": "dropped"})
+    fake.fail_next("POST /messages", LOST)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await api.send({"text": "lost answer"})
+    assert [m.text for m in fake.sent_messages(USER)] == ["t", "lost answer"]  # sent, though the bot saw an error
+    url = fake.add_file(b"data", "a.txt")
+    fake.fail_next_download(404)
+    async with http.get(url) as resp:
+        assert resp.status == 404
+    async with http.get(url) as resp:
+        assert await resp.read() == b"data"
+    assert [c.status for c in fake.calls_to("POST /messages")] == [429, 200, 503, DROP, LOST]
