@@ -148,6 +148,9 @@ async def test_bodies_queries_and_recipients(api, fake, http):
     assert_error(await api.send({"text": "t", "link": {"type": "quote", "mid": "m"}}), 400, "proto.payload", "link.type")
     assert_error(await api.send({"text": "t", "link": {"type": "reply", "mid": "mid.nope"}}), 400, "proto.payload",
                  "not found")
+    incoming = fake.message_created(USER, "вопрос")["message"]
+    status, reply = await api.send({"text": "ответ", "link": {"type": "reply", "mid": incoming["body"]["mid"]}})
+    assert status == 200 and reply["message"]["link"]["message"]["text"] == "вопрос"
     assert_error(await api.send({}), 400, "proto.payload", "text or attachments")
     assert_error(await api.send({"text": None, "attachments": []}), 400, "proto.payload", "text or attachments")
     assert_error(await api("POST", "/messages", data=b"{not json", params={"user_id": USER}), 400, "proto.payload",
@@ -165,7 +168,7 @@ async def test_bodies_queries_and_recipients(api, fake, http):
                                json={"text": "<b>Запись</b> на &laquo;среду&raquo;", "format": "html"})
     assert status == 200
     max_schema.validate(result, "SendMessageResult")
-    [sent] = fake.sent_messages(USER)
+    [_, sent] = fake.sent_messages(USER)
     assert sent.text == "Запись на «среду»" and sent.raw_text.startswith("<b>")
     assert result["message"]["recipient"] == {"chat_id": fake.dialog_id(USER), "chat_type": "dialog", "user_id": USER}
 
@@ -335,6 +338,22 @@ async def test_webhook_subscription_and_delivery(api, fake):
         assert (await api("GET", "/updates", params={"timeout": 0}))[0] == 200
     finally:
         await runner.cleanup()
+
+
+async def test_webhook_retries_only_the_subscriber_that_failed(fake):
+    fake.allow_http_webhooks = True
+    (good, got_good, runner1), (flaky, got_flaky, runner2) = await receiver(), await receiver([503])
+    try:
+        for url in (good, flaky):
+            fake.subscriptions.append({"url": url, "time": 0, "update_types": None, "secret": None})
+        fake.queue_update(fake.bot_started(USER, payload="ref"))
+        assert sorted(await fake.deliver_webhooks()) == [200, 503]
+        assert await fake.deliver_webhooks() == [200]
+        assert (len(got_good), len(got_flaky)) == (1, 2) and got_good[0][1] is None  # no secret, no header
+        assert fake.pending_updates() == []
+    finally:
+        await runner1.cleanup()
+        await runner2.cleanup()
 
 
 # ------------------------------------------------------------------ uploads

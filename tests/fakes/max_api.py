@@ -31,24 +31,23 @@ While a webhook subscription exists, updates wait for ``deliver_webhooks()`` ins
 from __future__ import annotations
 
 import asyncio
-import html
+import copy
 import itertools
 import json
 import re
 import secrets
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import ClientSession, web
 
 from tests.fakes import max_schema
+from tests.fakes.max_objects import MaxObjects, SentMessage, now_ms, visible_text
 from tests.fakes.max_schema import SchemaError
 
 BOT_ID = 7_000_001
-DIALOG_BASE = 5_000_000_000
 DEFAULT_CODES = {400: "proto.payload", 401: "verify.token", 403: "access.denied", 404: "not.found",
                  405: "method.not.allowed", 429: "too.many.requests", 500: "internal.error",
                  502: "service.unavailable", 503: "service.unavailable", 504: "service.unavailable"}
@@ -56,10 +55,6 @@ FILE_KINDS = {"file", "video", "audio"}  # attachments sent by upload token only
 NOT_WITH_FILE = {"file", "image", "video", "audio", "location", "share", "sticker", "contact"}
 DROP = 0    # fail_next(status=DROP): the connection closes before the request is handled
 LOST = -1   # fail_next(status=LOST): the request is handled (a message is sent), the answer is lost
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class ApiError(Exception):
@@ -93,50 +88,7 @@ class ApiCall:
         return f"{self.method} {self.path}"
 
 
-@dataclass
-class SentMessage:
-    """A message the bot sent; ``message`` is the live Message object (edits update it)."""
-
-    chat_id: int
-    user_id: int
-    message: dict
-    request: dict            # the NewMessageBody as sent (last edit included)
-    raw_text: str | None = None
-    edits: int = 0
-    deleted: bool = False
-    history: list[dict] = field(default_factory=list)
-
-    @property
-    def mid(self) -> str:
-        return self.message["body"]["mid"]
-
-    @property
-    def text(self) -> str | None:
-        """Text as the user sees it (markdown/html markers removed, roughly)."""
-        return self.message["body"]["text"]
-
-    @property
-    def attachments(self) -> list[dict]:
-        return self.message["body"]["attachments"] or []
-
-    @property
-    def buttons(self) -> list[list[dict]]:
-        """Rows of the inline keyboard, or []."""
-        return next((a["payload"]["buttons"] for a in self.attachments if a["type"] == "inline_keyboard"), [])
-
-
-def visible_text(text: str | None, fmt: str | None) -> str | None:
-    """What the user sees: tags or the usual markdown markers removed (approximately)."""
-    if text is None or fmt is None:
-        return text
-    if fmt == "html":
-        return html.unescape(re.sub(r"<[^>]+>", "", text))
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"^#+\s+", "", text, flags=re.M)
-    return re.sub(r"\*\*|__|~~|\+\+|\^\^|`", "", text)
-
-
-class FakeMax:
+class FakeMax(MaxObjects):
     """The fake server plus its test-control API (call everything from the event loop thread)."""
 
     def __init__(self, token: str | None = None, *, bot_id: int = BOT_ID, bot_username: str = "fake_citizen_bot",
@@ -161,12 +113,12 @@ class FakeMax:
         self._dialogs: dict[int, int] = {}              # user_id -> dialog chat_id
         self._updates: list[tuple[int, dict]] = []      # (number, update) not yet read
         self._next_number = 1
-        self._webhook_queue: list[dict] = []
+        self._webhook_queue: list[tuple[dict, set[str]]] = []  # (update, urls that took it)
         self._sent: list[SentMessage] = []
         self._incoming: dict[str, dict] = {}            # mid -> message from a user
         self._callbacks: dict[str, dict] = {}           # callback_id -> {user_id, mid}
         self._uploads: dict[str, dict] = {}             # upload id -> {type, token, used}
-        self._tokens: dict[str, dict] = {}              # token -> {type, data, filename, ready}
+        self._tokens: dict[str, dict] = {}              # token -> {type, data, filename, content_type}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._failures: dict[str, deque] = {}
         self._download_failures: deque[int] = deque()
@@ -248,31 +200,9 @@ class FakeMax:
 
     def pending_updates(self) -> list[dict]:
         """Updates not yet dropped by a marker (long polling) or delivered (webhook)."""
-        return [u for _, u in self._updates] + list(self._webhook_queue)
+        return [u for _, u in self._updates] + [u for u, _ in self._webhook_queue]
 
-    # ------------------------------------------------------------- users and updates
-    def add_user(self, user_id: int, first_name: str = "Тест", last_name: str | None = "Пользователь",
-                 username: str | None = None) -> dict:
-        name = " ".join(p for p in (first_name, last_name) if p)
-        self.users[user_id] = {"user_id": user_id, "first_name": first_name, "last_name": last_name,
-                               "username": username, "is_bot": False, "last_activity_time": now_ms(), "name": name}
-        return self.users[user_id]
-
-    def user(self, user_id: int) -> dict:
-        return self.users.get(user_id) or self.add_user(user_id)
-
-    def dialog_id(self, user_id: int) -> int:
-        """chat_id of the bot's dialog with the user (not equal to the user id, as in MAX)."""
-        if user_id not in self._dialogs:
-            self.user(user_id)
-            self._dialogs[user_id] = DIALOG_BASE + len(self._dialogs) + 1
-        return self._dialogs[user_id]
-
-    @property
-    def bot_user(self) -> dict:
-        return {"user_id": self.bot_id, "first_name": "Fake Bot", "last_name": None, "username": self.bot_username,
-                "is_bot": True, "last_activity_time": now_ms(), "name": "Fake Bot"}
-
+    # ------------------------------------------------------------- updates
     def queue_update(self, update: dict) -> dict:
         """Make an update available: to long polling, or to ``deliver_webhooks`` when subscribed."""
         if update["update_type"] == "bot_stopped":
@@ -280,70 +210,12 @@ class FakeMax:
         elif update["update_type"] == "bot_started":
             self.blocked.discard(update["user"]["user_id"])
         if self.subscriptions:
-            self._webhook_queue.append(update)
+            self._webhook_queue.append((update, set()))
         else:
             self._updates.append((self._next_number, update))
             self._next_number += 1
             self._wake()
         return update
-
-    def bot_started(self, user_id: int, payload: str | None = None, *, user_locale: str = "ru") -> dict:
-        """The user pressed Start, possibly through a deep link ``https://max.ru/<bot>?start=<payload>``.
-        Like MAX, a payload longer than the spec's maxLength is dropped, not cut."""
-        limit = max_schema.schema("BotStartedUpdate")["allOf"][1]["properties"]["payload"]["maxLength"]
-        if payload is not None and len(payload) > limit:
-            payload = None
-        return {"update_type": "bot_started", "timestamp": now_ms(), "chat_id": self.dialog_id(user_id),
-                "user": self.user(user_id), "payload": payload, "user_locale": user_locale}
-
-    def bot_stopped(self, user_id: int, *, user_locale: str = "ru") -> dict:
-        return {"update_type": "bot_stopped", "timestamp": now_ms(), "chat_id": self.dialog_id(user_id),
-                "user": self.user(user_id), "user_locale": user_locale}
-
-    def message_created(self, user_id: int, text: str | None = None, attachments: list[dict] | None = None,
-                        *, user_locale: str = "ru") -> dict:
-        """A message from the user in the dialog; ``attachments`` from file_attachment/image_attachment."""
-        message = {"sender": self.user(user_id),
-                   "recipient": {"chat_id": self.dialog_id(user_id), "chat_type": "dialog", "user_id": self.bot_id},
-                   "timestamp": now_ms(),
-                   "body": {"mid": self._mid(), "seq": next(self._ids), "text": text,
-                            "attachments": attachments or [], "markup": []}}
-        self._incoming[message["body"]["mid"]] = message
-        return {"update_type": "message_created", "timestamp": message["timestamp"], "message": message,
-                "user_locale": user_locale}
-
-    def message_callback(self, user_id: int, payload: str, *, message: SentMessage | None = None,
-                         check_button: bool = True, user_locale: str = "ru") -> dict:
-        """A press of a callback button; ``message`` is the bot message that carries it (default: the
-        user's latest). With ``check_button`` the message must have a button with that payload."""
-        if message is None:
-            message = next((s for s in reversed(self._sent) if s.user_id == user_id and not s.deleted), None)
-        if message is not None and check_button:
-            payloads = [b.get("payload") for row in message.buttons for b in row if b.get("type") == "callback"]
-            if payload not in payloads:
-                raise ValueError(f"message {message.mid} has no callback button with payload {payload!r}")
-        callback_id = "cb." + secrets.token_hex(12)
-        self._callbacks[callback_id] = {"user_id": user_id, "mid": message.mid if message else None}
-        return {"update_type": "message_callback", "timestamp": now_ms(),
-                "callback": {"timestamp": now_ms(), "callback_id": callback_id, "payload": payload,
-                             "user": self.user(user_id)},
-                "message": _copy(message.message) if message else None, "user_locale": user_locale}
-
-    def add_file(self, data: bytes, filename: str = "file.bin", content_type: str = "application/octet-stream") -> str:
-        """Serve ``data`` from the fake (no token needed, like MAX's file links); returns its URL."""
-        file_id = secrets.token_hex(8)
-        self._files[file_id] = (data, content_type)
-        return f"{self.base_url}/files/{file_id}/{quote(filename)}"
-
-    def file_attachment(self, data: bytes, filename: str = "document.pdf",
-                        content_type: str = "application/pdf") -> dict:
-        token = secrets.token_urlsafe(16)
-        return {"type": "file", "payload": {"url": self.add_file(data, filename, content_type), "token": token},
-                "filename": filename, "size": len(data)}
-
-    def image_attachment(self, data: bytes = b"\xff\xd8\xff\xe0fake-jpeg", filename: str = "photo.jpg") -> dict:
-        return {"type": "image", "payload": {"photo_id": next(self._ids) + 900_000, "token": secrets.token_urlsafe(16),
-                                             "url": self.add_file(data, filename, "image/jpeg")}}
 
     # ------------------------------------------------------------- webhooks
     async def post_update_to(self, url: str, update: dict, secret: str | None = None) -> int:
@@ -355,19 +227,20 @@ class FakeMax:
         return resp.status
 
     async def deliver_webhooks(self) -> list[int]:
-        """Send the queued updates to every subscription that wants them. An update stays queued
-        (MAX retries) until each of its subscribers has answered 200. Returns the statuses."""
+        """Send the queued updates to the subscriptions that want them. A subscriber that did not
+        answer 200 gets the update again on the next call (MAX retries). Returns the statuses."""
         statuses, kept = [], []
-        for update in self._webhook_queue:
-            ok = True
+        for update, took in self._webhook_queue:
             for sub in self.subscriptions:
-                if sub["update_types"] and update["update_type"] not in sub["update_types"]:
-                    continue
-                status = await self.post_update_to(sub["url"], update, sub["secret"])
-                statuses.append(status)
-                ok = ok and status == 200
-            if not ok:
-                kept.append(update)
+                wanted = not sub["update_types"] or update["update_type"] in sub["update_types"]
+                if wanted and sub["url"] not in took:
+                    status = await self.post_update_to(sub["url"], update, sub["secret"])
+                    statuses.append(status)
+                    if status == 200:
+                        took.add(sub["url"])
+            if any(s["url"] not in took and (not s["update_types"] or update["update_type"] in s["update_types"])
+                   for s in self.subscriptions):
+                kept.append((update, took))
         self._webhook_queue = kept
         return statuses
 
@@ -410,8 +283,7 @@ class FakeMax:
             query = max_schema.check_query(operation, dict(request.query))
         except SchemaError as e:
             raise bad(str(e)) from None
-        body = await self._body(request, operation)
-        call.body = body
+        body = await self._body(request, operation, call)
         handler = ROUTES.get(route)
         if handler is None:
             raise ApiError(501, f"{route} is in the spec but not implemented by FakeMax", "not.implemented")
@@ -421,7 +293,7 @@ class FakeMax:
             raise _Dropped(LOST)
         return result
 
-    async def _body(self, request: web.Request, operation: dict) -> Any:
+    async def _body(self, request: web.Request, operation: dict, call: ApiCall) -> Any:
         spec = operation.get("requestBody")
         if spec is None:
             return None
@@ -431,7 +303,7 @@ class FakeMax:
                 raise bad("Request body is required")
             return None
         try:
-            body = json.loads(raw)
+            body = call.body = json.loads(raw)
         except ValueError:
             raise bad("Can't deserialize body") from None
         ref = spec["content"]["application/json"]["schema"]
@@ -444,9 +316,6 @@ class FakeMax:
     def _wake(self) -> None:
         self._wakeup.set()
         self._wakeup = asyncio.Event()
-
-    def _mid(self) -> str:
-        return "mid." + secrets.token_hex(16)
 
     # ------------------------------------------------------------- uploads and files
     async def _upload(self, request: web.Request) -> web.Response:
@@ -470,7 +339,7 @@ class FakeMax:
         upload["used"] = True
         token = upload["token"] or secrets.token_urlsafe(24)
         self._tokens[token] = {"type": upload["type"], "data": data, "filename": filename or "file",
-                               "content_type": ctype, "ready": True, "photo_id": next(self._ids) + 800_000}
+                               "content_type": ctype, "photo_id": next(self._ids) + 800_000}
         if upload["type"] == "file":
             return web.json_response({"token": token})
         if upload["type"] == "image":
@@ -618,19 +487,20 @@ class FakeMax:
 
     def _send_message(self, query: dict, body: dict, path: dict) -> dict:
         chat_id, user_id = self._recipient(query)
-        message = {"sender": self.bot_user, "recipient": {"chat_id": chat_id, "chat_type": "dialog",
-                                                          "user_id": user_id},
-                   "timestamp": now_ms(), "body": self._render(body)}
-        link = body.get("link")
+        link, linked = body.get("link"), None
         if link:
             linked = self._incoming.get(link["mid"]) or next(
                 (s.message for s in self._sent if s.mid == link["mid"]), None)
             if linked is None:
                 raise bad(f"link.mid: message {link['mid']} is not found")
+        message = {"sender": self.bot_user, "recipient": {"chat_id": chat_id, "chat_type": "dialog",
+                                                          "user_id": user_id},
+                   "timestamp": now_ms(), "body": self._render(body)}
+        if linked is not None:
             message["link"] = {"type": link["type"], "sender": linked.get("sender"), "chat_id": chat_id,
-                               "message": linked["body"]}
+                               "message": copy.deepcopy(linked["body"])}
         self._sent.append(SentMessage(chat_id, user_id, message, body, raw_text=body.get("text")))
-        return {"message": _copy(message)}
+        return {"message": copy.deepcopy(message)}
 
     def _own_message(self, mid: str) -> SentMessage:
         sent = next((s for s in self._sent if s.mid == mid and not s.deleted), None)
@@ -641,7 +511,7 @@ class FakeMax:
         return sent
 
     def _edit(self, sent: SentMessage, body: dict) -> None:
-        sent.history.append(_copy(sent.message["body"]))
+        sent.history.append(copy.deepcopy(sent.message["body"]))
         sent.message["body"] = self._render(body, sent.message["body"])
         sent.request = body
         if body.get("text") is not None:
@@ -704,15 +574,6 @@ class FakeMax:
 
 class _Dropped(Exception):
     """fail_next(status=DROP or LOST): the connection closes without an answer."""
-
-
-def _copy(obj: Any) -> Any:
-    """A deep copy of JSON-like data, so the bot's view never aliases the fake's state."""
-    if isinstance(obj, dict):
-        return {k: _copy(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_copy(v) for v in obj]
-    return obj
 
 
 # "METHOD /template" -> handler; spec routes missing here answer 501.
