@@ -10,6 +10,18 @@ import time
 import aiohttp
 import pytest
 from aiohttp import web
+from maxapi import Bot, Dispatcher
+from maxapi.client import DefaultConnectionProperties
+from maxapi.enums.upload_type import UploadType
+from maxapi.exceptions import DownloadFileError, InvalidToken, MaxApiError, MaxConnection
+from maxapi.types import MessageCreated
+from maxapi.types.attachments.buttons.callback_button import CallbackButton
+from maxapi.types.attachments.buttons.link_button import LinkButton
+from maxapi.types.input_media import InputMediaBuffer
+from maxapi.types.updates import UpdateUnionAdapter
+from maxapi.types.updates.message_callback import MessageForCallback
+from maxapi.utils.inline_keyboard import InlineKeyboardBuilder
+from maxapi.webhook.aiohttp import AiohttpMaxWebhook
 
 from tests.fakes import max_schema
 from tests.fakes.max_api import DROP, LOST, FakeMax
@@ -427,3 +439,207 @@ async def test_failure_injection(api, fake, http):
     async with http.get(url) as resp:
         assert await resp.read() == b"data"
     assert [c.status for c in fake.calls_to("POST /messages")] == [429, 200, 503, DROP, LOST]
+
+
+# ------------------------------------------------------------------ the real maxapi client
+
+
+def make_bot(fake: FakeMax, token: str | None = None, **kwargs) -> Bot:
+    bot = Bot(token or fake.token, after_input_media_delay=0.01, after_upload_retry_delay=0.01,
+              default_connection=DefaultConnectionProperties(max_retries=2, retry_backoff_factor=0.01), **kwargs)
+    bot.set_api_url(fake.base_url)  # the only URL setting; upload and file URLs come from the API
+    return bot
+
+
+@pytest.fixture
+async def bot(fake):
+    fake.queue_update(fake.bot_started(USER))
+    client = make_bot(fake)
+    yield client
+    await client.close_session()
+
+
+async def test_maxapi_sends_edits_answers_and_deletes(fake, bot):
+    assert (await bot.get_me()).user_id == fake.bot_id
+    kb = InlineKeyboardBuilder().row(CallbackButton(text="Да", payload="yes"), CallbackButton(text="Нет", payload="no"))
+    kb.row(LinkButton(text="Сайт", url="https://max.ru"))
+    sent = await bot.send_message(user_id=USER, text="<b>Подтвердить</b>?", format="html",
+                                  attachments=[kb.as_markup()])
+    [msg] = fake.sent_messages(USER)
+    assert sent.message.body.mid == msg.mid and msg.text == "Подтвердить?"
+    assert [[b["text"] for b in row] for row in msg.buttons] == [["Да", "Нет"], ["Сайт"]]
+    assert fake.calls_to("POST /messages")[0].query == {"user_id": str(USER)}
+
+    # maxapi always sends "attachments": [] on edit, so a text-only edit drops the keyboard
+    await bot.edit_message(message_id=msg.mid, text="Точно?")
+    assert (msg.text, msg.buttons, fake.calls_to("PUT /messages")[0].body["attachments"]) == ("Точно?", [], [])
+    await bot.edit_message(message_id=msg.mid, text="Точно?", attachments=[kb.as_markup()])
+    assert len(msg.buttons) == 2
+
+    press = fake.queue_update(fake.message_callback(USER, "yes"))
+    raw = await bot.get_updates(timeout=0)
+    event = UpdateUnionAdapter.validate_python(raw["updates"][-1])  # typed, without any HTTP call
+    assert (event.callback.callback_id, event.callback.payload) == (press["callback"]["callback_id"], "yes")
+    await bot.send_callback(callback_id=event.callback.callback_id, notification="Принято",
+                            message=MessageForCallback(text="Подтверждено", attachments=[]))
+    assert fake.answers[-1]["notification"] == "Принято" and (msg.text, msg.buttons) == ("Подтверждено", [])
+
+    deleted = await bot.delete_message(message_id=msg.mid)
+    assert deleted.success and fake.sent_messages(USER) == []
+
+
+async def test_maxapi_uploads_sends_and_downloads_files(fake, bot):
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    await bot.send_message(user_id=USER, text="Запись",
+                           attachments=[InputMediaBuffer(ics, filename="visit", type=UploadType.FILE)])
+    [att] = fake.sent_messages(USER)[0].attachments
+    # upload_file_buffer appends the extension it detects: pass the name without one
+    assert (att["type"], att["filename"], att["size"]) == ("file", "visit.ics", len(ics))
+    assert await bot.download_bytes(att["payload"]["url"]) == ics
+    await bot.send_message(user_id=USER, attachments=[InputMediaBuffer(ics, filename="visit.ics", type="file")])
+    assert fake.sent_messages(USER)[1].attachments[0]["filename"] == "visit.ics.ics"
+    # upload once, send later (the token does not expire); the server may still be processing it
+    uploaded = await bot.upload_media(InputMediaBuffer(b"\xff\xd8\xff\xe0" + b"0" * 64, filename="photo"))
+    assert uploaded.type == UploadType.IMAGE
+    fake.attachment_not_ready()
+    await bot.send_message(user_id=USER, attachments=[uploaded])  # maxapi retries attachment.not.ready
+    assert [c.code for c in fake.calls_to("POST /messages")] == [None, None, "attachment.not.ready", None]
+    assert fake.sent_messages(USER)[2].attachments[0]["type"] == "image"
+
+    pdf = fake.file_attachment(b"%PDF-1.4 act", "act.pdf")
+    fake.queue_update(fake.message_created(USER, "акт", [pdf]))
+    raw = await bot.get_updates(timeout=0)
+    [incoming] = [u for u in raw["updates"] if u["update_type"] == "message_created"]
+    url = incoming["message"]["body"]["attachments"][0]["payload"]["url"]
+    assert await bot.download_bytes(url) == b"%PDF-1.4 act"
+    fake.fail_next_download(404)
+    with pytest.raises(DownloadFileError):
+        await bot.download_bytes(url)
+
+
+async def test_maxapi_errors(fake, bot):
+    wrong = make_bot(fake, token="wrong-token")
+    with pytest.raises(InvalidToken):
+        await wrong.get_me()
+    await wrong.close_session()
+    # maxapi refuses text of exactly the spec's maxLength itself (len(text) < 4000); the fake accepts it
+    with pytest.raises(ValueError):
+        await bot.send_message(user_id=USER, text="я" * SPEC_TEXT_MAX)
+    long_label = InlineKeyboardBuilder().row(CallbackButton(text="x" * (BUTTON_TEXT_MAX + 1), payload="p"))
+    with pytest.raises(MaxApiError) as caught:
+        await bot.send_message(user_id=USER, text="t", attachments=[long_label.as_markup()])
+    assert caught.value.code == 400 and caught.value.raw["code"] == "proto.payload"
+
+    fake.fail_next("POST /messages", 429)
+    with pytest.raises(MaxApiError) as caught:
+        await bot.send_message(user_id=USER, text="t")
+    assert (caught.value.code, caught.value.raw["code"]) == (429, "too.many.requests")
+    fake.fail_next("POST /messages", 500)
+    with pytest.raises(MaxApiError):
+        await bot.send_message(user_id=USER, text="t")
+    assert [c.status for c in fake.calls_to("POST /messages")] == [400, 429, 500]  # none of these retried
+
+    fake.fail_next("POST /messages", 503, count=3)  # 502/503/504 are retried max_retries times
+    with pytest.raises(MaxApiError) as caught:
+        await bot.send_message(user_id=USER, text="t")
+    assert caught.value.code == 503 and len(fake.calls_to("POST /messages")) == 6
+    fake.fail_next("GET /me", DROP, count=6)  # aiohttp retries each GET once, maxapi 2 more times
+    with pytest.raises(MaxConnection):
+        await bot.get_me()
+    # a retried POST whose answer was lost is sent twice: the API has no idempotency key
+    fake.fail_next("POST /messages", LOST)
+    await bot.send_message(user_id=USER, text="дважды")
+    assert [m.text for m in fake.sent_messages(USER)] == ["дважды", "дважды"]
+    # a request timeout is a bare TimeoutError, neither retried nor wrapped
+    slow = Bot(fake.token, default_connection=DefaultConnectionProperties(timeout=0.5))
+    slow.set_api_url(fake.base_url)
+    with pytest.raises(TimeoutError):
+        await slow.get_updates(timeout=5, marker=10**6)
+    await slow.close_session()
+
+
+async def test_maxapi_query_parameter_not_in_the_spec(fake):
+    """Bot(disable_link_preview=...) adds it to POST /answers too, where the spec has no such parameter."""
+    bot = make_bot(fake, disable_link_preview=True)
+    fake.queue_update(fake.bot_started(USER))
+    await bot.send_message(user_id=USER, text="https://max.ru")  # fine on POST /messages
+    press = fake.queue_update(fake.message_callback(USER, "x", check_button=False))
+    with pytest.raises(MaxApiError, match="disable_link_preview: unknown parameter"):
+        await bot.send_callback(callback_id=press["callback"]["callback_id"], notification="ok")
+    await bot.close_session()
+
+
+async def test_own_poll_loop_commits_the_marker_after_handling(fake, bot):
+    fake.reset()
+    for text in ("one", "two"):
+        fake.queue_update(fake.message_created(USER, text))
+    first = await bot.get_updates(timeout=0, limit=100)
+    assert [u["message"]["body"]["text"] for u in first["updates"]] == ["one", "two"]
+    # crash before handling: a restarted client with the saved marker (none yet) gets them again
+    restarted = make_bot(fake)
+    again = await restarted.get_updates(timeout=0, marker=None)
+    assert again["updates"] == first["updates"]
+    # handled and saved: sending the marker back reads them
+    fake.queue_update(fake.message_created(USER, "three"))
+    after = await restarted.get_updates(timeout=0, marker=first["marker"])
+    assert [u["message"]["body"]["text"] for u in after["updates"]] == ["three"]
+    assert fake.calls_to("GET /updates")[-1].query == {"marker": str(first["marker"]), "timeout": "0"}
+    await restarted.close_session()
+
+
+async def test_dispatcher_commits_the_marker_even_when_a_handler_fails(fake, bot):
+    dp = Dispatcher()
+    seen: list[str] = []
+
+    @dp.message_created()
+    async def handler(event: MessageCreated) -> None:
+        seen.append(event.message.body.text)
+        if event.message.body.text == "boom":
+            raise RuntimeError("handler failed")
+        await event.message.answer(f"echo: {event.message.body.text}")
+
+    fake.queue_update(fake.message_created(USER, "boom"))
+    fake.queue_update(fake.message_created(USER, "hi"))
+    task = asyncio.create_task(dp.start_polling(bot))
+    await fake.wait_for_messages(1, USER)
+    async with asyncio.timeout(5):
+        while fake.polls_waiting == 0:
+            await asyncio.sleep(0.01)
+    await dp.stop_polling()
+    await asyncio.wait_for(task, 5)
+    assert seen == ["boom", "hi"] and [m.text for m in fake.sent_messages(USER)] == ["echo: hi"]
+    routes = [c.route for c in fake.calls]
+    assert routes[:3] == ["GET /subscriptions", "GET /me", "GET /updates"]
+    # auto_requests: one GET /chats per event (bot_started from the fixture, boom, hi)
+    assert routes.count(f"GET /chats/{fake.dialog_id(USER)}") == 3
+    polls = [c.query.get("marker") for c in fake.calls_to("GET /updates")]
+    assert polls[0] is None and polls[1] == "4"  # the failed "boom" is read all the same
+    assert fake.pending_updates() == []
+
+
+async def test_maxapi_webhook_receives_what_the_fake_posts(fake, bot):
+    fake.allow_http_webhooks = True
+    dp = Dispatcher()
+    seen: list[str] = []
+
+    @dp.message_created()
+    async def handler(event: MessageCreated) -> None:
+        seen.append(event.message.body.text)
+
+    hook = AiohttpMaxWebhook(dp=dp, bot=bot, secret="s3cret-Value_1")
+    runner = web.AppRunner(hook.create_app(path="/hook"))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        with pytest.warns(UserWarning):  # maxapi warns about a plain http:// URL
+            await bot.subscribe_webhook(url=url, update_types=["message_created"], secret="s3cret-Value_1")
+        assert [s.url for s in (await bot.get_subscriptions()).subscriptions] == [url]
+        fake.queue_update(fake.message_created(USER, "через вебхук"))
+        assert await fake.deliver_webhooks() == [200]
+        assert await fake.post_update_to(url, fake.message_created(USER, "forged"), secret="wrong-secret") == 403
+        assert seen == ["через вебхук"]
+        await bot.delete_webhook()
+        assert fake.subscriptions == []
+    finally:
+        await runner.cleanup()
