@@ -121,8 +121,8 @@ async def test_keyboard_counts(api, fake):
     assert (await api.send({"text": "all", "attachments": [keyboard(full)]}))[0] == 200
     too_many_rows = [[callback()] for _ in range(limits["rows"] + 1)]
     assert_error(await api.send({"text": "t", "attachments": [keyboard(too_many_rows)]}), 400, "proto.payload", "rows")
-    wide_row = [callback("x", "y") for _ in range(limits["per_row"] + 1)]
-    assert_error(await api.send({"text": "t", "attachments": [keyboard([wide_row])]}), 400, "proto.payload", "in a row")
+    long_row = [callback("x", "y") for _ in range(limits["per_row"] + 1)]
+    assert_error(await api.send({"text": "t", "attachments": [keyboard([long_row])]}), 400, "proto.payload", "in a row")
     links = [{"type": "link", "text": f"L{i}", "url": "https://max.ru"} for i in range(limits["per_row_wide"] + 1)]
     assert_error(await api.send({"text": "t", "attachments": [keyboard([links])]}), 400, "proto.payload", "link")
     assert (await api.send({"text": "t", "attachments": [keyboard([links[:-1]])]}))[0] == 200
