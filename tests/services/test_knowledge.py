@@ -17,10 +17,10 @@ from services.knowledge import KnowledgeError, load_knowledge
 from services.knowledge_search import Searcher, redact, words
 from services.profile import load_profile
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KB_FILE = ROOT / "bot" / "profiles" / "astrakhan_kb.toml"
 PROFILE = ROOT / "bot" / "profiles" / "astrakhan.toml"
-QUESTIONS = Path(__file__).parent / "data" / "kb_questions.tsv"
+QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "kb_questions.tsv"
 
 
 @pytest.fixture(scope="module")
