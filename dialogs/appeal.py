@@ -7,6 +7,7 @@ import re
 import texts as T
 from core import channels
 from core.events import Button, Reply
+from core.privacy import personal
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from services import appeals, citizens, lifecycle
 
@@ -107,7 +108,8 @@ class Text(Step):
             # Nothing is lost: the whole text becomes a file of the appeal.
             name = f"текст-обращения-{len(ctx.data.get('files', [])) + 1}.txt"
             await save_file(ctx, name, "text/plain", text.encode("utf-8"))
-            ctx.note((T.TEXT_TOO_LONG if not current else T.TEXT_LIMIT_REACHED).format(limit=limit, file=name))
+            said = T.TEXT_TOO_LONG if not current else T.TEXT_LIMIT_REACHED
+            ctx.note(said.format(limit=limit, file=personal(name, "file")))
             return None
         ctx.data["text"] = f"{current}\n\n{text}" if current else text
         return None
@@ -123,16 +125,16 @@ async def accept_files(ctx: Context) -> None:
     for att in ctx.event.attachments:
         files = ctx.data.get("files", [])
         if len(files) >= limits.appeal_files_max:
-            ctx.note(T.FILE_LIMIT.format(name=att.file_name, limit=limits.appeal_files_max))
+            ctx.note(T.FILE_LIMIT.format(name=personal(att.file_name, "file"), limit=limits.appeal_files_max))
         elif att.mime not in deps.allowed_mime:
-            ctx.note(T.FILE_BAD_TYPE.format(name=att.file_name))
+            ctx.note(T.FILE_BAD_TYPE.format(name=personal(att.file_name, "file")))
         elif att.size > deps.max_file_bytes or (att.data and len(att.data) > deps.max_file_bytes):
-            ctx.note(T.FILE_TOO_BIG.format(name=att.file_name, limit=round(deps.max_file_bytes / 2**20)))
+            ctx.note(T.FILE_TOO_BIG.format(name=personal(att.file_name, "file"), limit=round(deps.max_file_bytes / 2**20)))
         elif att.data is None:
-            ctx.note(T.FILE_NOT_RECEIVED.format(name=att.file_name))
+            ctx.note(T.FILE_NOT_RECEIVED.format(name=personal(att.file_name, "file")))
         else:
             await save_file(ctx, att.file_name, att.mime, att.data)
-            ctx.note(T.FILE_SAVED.format(name=att.file_name, count=len(ctx.data["files"])))
+            ctx.note(T.FILE_SAVED.format(name=personal(att.file_name, "file"), count=len(ctx.data["files"])))
 
 
 async def save_file(ctx: Context, name: str, mime: str, data: bytes) -> None:
@@ -230,8 +232,9 @@ def notify_label(channel: str | None) -> str:
 
 
 def answer_where(data: dict) -> str:
-    template = T.WHERE_EMAIL if data.get("answer_channel") == "email" else T.WHERE_POST
-    return template.format(address=data.get("answer_address", ""))
+    email = data.get("answer_channel") == "email"
+    template = T.WHERE_EMAIL if email else T.WHERE_POST
+    return template.format(address=personal(data.get("answer_address", ""), "email" if email else "address"))
 
 
 @step
@@ -296,9 +299,10 @@ class Summary(Step):
         if len(text) > SUMMARY_TEXT_PREVIEW:
             text = text[:SUMMARY_TEXT_PREVIEW] + f"… (ещё {len(d['text']) - SUMMARY_TEXT_PREVIEW} знаков)"
         body = T.SUMMARY.format(
-            topic=topic.title if topic else "—", need=need.title if need else "—", name=d.get("name", "—"),
+            topic=topic.title if topic else "—", need=need.title if need else "—",
+            name=personal(d.get("name"), "name") or "—",
             answer_where=answer_where(d), notify=notify_label(d.get("extra_channel")),
-            files=len(d.get("files", [])), text=text,
+            files=len(d.get("files", [])), text=personal(text, "text"),
         )
         return Reply(body, [
             [Button(T.SEND, "sum:send")],

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 import texts as T
 from core.clock import utc_now
 from core.events import Button, Inbound, Reply
+from services.privacy import Policy
 
 if TYPE_CHECKING:
     from services.calendar import WorkCalendar
@@ -48,6 +49,10 @@ class Context:
 
     def now(self) -> datetime:
         return self.deps.clock()
+
+    def policy_hides(self) -> bool:
+        """Whether this channel may not carry personal data (a foreign messenger, 41-FZ)."""
+        return Policy(self.profile.privacy.foreign_messengers).hides(self.event.channel)
 
 
 NAV_BACK = "nav:back"

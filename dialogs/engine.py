@@ -10,6 +10,7 @@ from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEP
 from services import intake
 from services.notices import relay
 from services.dialog_state import DialogStore
+from services.privacy import Policy
 
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
@@ -29,6 +30,7 @@ class Engine:
         self.sessionmaker = sessionmaker
         self.deps = deps
         self.store = store or DialogStore()
+        self.policy = Policy(deps.profile.privacy.foreign_messengers)
 
     async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
         """Replies to one event. With `update_key` (a platform update id), an update already
@@ -56,7 +58,7 @@ class Engine:
             reply = await self._show(ctx, target, data)
             data["flow"] = ctx.data
             await self.store.save(session, person, target, data)
-            replies = [*ctx.extra, reply]
+            replies = [self.policy.reply(r, event.channel) for r in (*ctx.extra, reply)]
             for other in (r for r in replies if r.to is not None):
                 await relay(session, other, now=self.deps.clock())
             return [r for r in replies if r.to is None]

@@ -7,6 +7,7 @@ from dialogs.appeal import notify_label
 from dialogs.context import NAV_MENU, Context, Step, column, step
 from core import channels
 from core.events import Button, Reply
+from core.privacy import personal
 
 
 @step
@@ -37,7 +38,7 @@ class Settings(Step):
             return "link"
         if payload.startswith("set:notify:"):
             choice = payload.rsplit(":", 1)[1]
-            c.notify_channel = {"here": ctx.event.channel, "email": "email", "off": None}.get(choice)
+            await citizens.set_notify(ctx.session, c, {"here": ctx.event.channel, "email": "email"}.get(choice))
             ctx.note(T.NOTIFY_SET.format(notify=notify_label(c.notify_channel)))
         elif payload == "set:mailing:off":
             await citizens.withdraw(ctx.session, c.id, citizens.MAILING, ctx.now())
@@ -47,6 +48,6 @@ class Settings(Step):
                 ctx.note(T.MAILING_NEEDS_EMAIL)
             else:
                 await citizens.grant(ctx.session, c.id, citizens.MAILING, ctx.event.channel, ctx.now())
-                ctx.note(T.MAILING_GRANTED.format(email=c.email))
+                ctx.note(T.MAILING_GRANTED.format(email=personal(c.email, "email")))
         await citizens.save(ctx.session)
         return None

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from core import channels as registry
+from core.privacy import personal
 from services import appeals, staffdesk
 from services.lifecycle import FINAL, OPEN
 import texts as T
@@ -124,19 +125,23 @@ async def card_text(ctx: Context, appeal: Appeal) -> str:
         history.append(f"{local(ctx, ev.at)} {who}: {what}" + (f" — {ev.note}" if ev.note else ""))
     text = appeal.text if len(appeal.text) <= CARD_TEXT_LIMIT else appeal.text[:CARD_TEXT_LIMIT] + "…"
     redirect_by = appeal.registered_at + timedelta(days=profile.limits.redirect_days)
-    answer = (T.WHERE_EMAIL if appeal.answer_channel == "email" else T.WHERE_POST).format(address=appeal.answer_address)
+    email = appeal.answer_channel == "email"
+    answer = (T.WHERE_EMAIL if email else T.WHERE_POST).format(
+        address=personal(appeal.answer_address, "email" if email else "address"))
     return T.STAFF_CARD.format(
         number=appeal.number, status=status_title(appeal.status), topic=topic.title if topic else appeal.topic,
         need=need.title if need else appeal.need, deadline=f"{appeal.deadline:%d.%m.%Y}",
         extended=T.STAFF_EXTENDED if appeal.extended else "",
         redirect_by=f"{redirect_by.astimezone(ctx.deps.calendar.tz):%d.%m.%Y}",
-        assignee=assignee.name if assignee else T.STAFF_NOBODY, name=appeal.full_name, answer=answer,
-        contacts=contacts, channels=channels or T.STAFF_NONE,
-        abuse=T.STAFF_CARD_ABUSE.format(why=T.ABUSE_WHY.get(appeal.abuse_category, ""), fragment=appeal.abuse_fragment)
+        assignee=assignee.name if assignee else T.STAFF_NOBODY, name=personal(appeal.full_name, "name"), answer=answer,
+        contacts=personal(contacts, "phone"), channels=channels or T.STAFF_NONE,
+        abuse=T.STAFF_CARD_ABUSE.format(why=T.ABUSE_WHY.get(appeal.abuse_category, ""),
+                                        fragment=personal(appeal.abuse_fragment, "text"))
         if appeal.abuse_category else "",
         failures=T.STAFF_CARD_FAILURES.format(items="; ".join(f"{f.channel}: {f.last_error}" for f in failures))
         if failures else "",
-        text=text, files=", ".join(f.file_name for f in appeal.files) or T.STAFF_NONE, history="\n".join(history),
+        text=personal(text, "text"), files=personal(", ".join(f.file_name for f in appeal.files), "file") or T.STAFF_NONE,
+        history=personal("\n".join(history), "text"),
     )
 
 
@@ -171,6 +176,8 @@ class StaffCard(StaffStep):
     async def show(self, ctx: Context) -> Reply:
         appeal = await appeals.for_staff(ctx.session, ctx.data.get("appeal_id", 0))
         nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
+        if ctx.policy_hides():  # a foreign messenger: no card with personal data (41-FZ)
+            return Reply(T.STAFF_FOREIGN_CARD, nav)
         if appeal is None:
             return Reply(T.STAFF_QUEUE_EMPTY, nav)
         files = []
@@ -212,8 +219,9 @@ class Letters(StaffStep):
         if not rows:
             return Reply(T.STAFF_QUEUE_EMPTY, nav)
         numbers = await appeal_numbers(ctx, rows)
-        items = "\n\n".join(T.STAFF_LETTER_ITEM.format(number=numbers.get(r.appeal_id, "—"), address=r.address,
-                                                       text=r.text[:500]) for r in rows)
+        items = "\n\n".join(T.STAFF_LETTER_ITEM.format(number=numbers.get(r.appeal_id, "—"),
+                                                       address=personal(r.address, "address"),
+                                                       text=personal(r.text[:500], "text")) for r in rows)
         ctx.data["letters"] = [r.id for r in rows]
         return Reply(T.STAFF_LETTERS_LIST.format(items=items), [[Button(T.STAFF_LETTER_SENT, "sl:sent")], *nav])
 

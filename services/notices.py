@@ -11,6 +11,8 @@ from datetime import datetime
 import texts as T
 from core import channels
 from core.events import Button
+from core.privacy import personal
+from services.privacy import Policy
 from services.profile import Profile, filled
 from storage.models import OutboxMessage, utcnow
 
@@ -25,6 +27,7 @@ class Kind:
     lane: int
     final: bool = False  # an answer or decision: carries the survey (R-3.9); a letter may carry it
     buttons: tuple[tuple[str, str], ...] = ()  # (label in the catalogue, payload format)
+    personal: tuple[str, ...] = ()  # parameters that are the citizen's words (masked abroad)
 
 
 RATING_BUTTONS = (("RATE_GOOD", "rate:{appeal_id}:3"), ("RATE_PARTLY", "rate:{appeal_id}:2"),
@@ -32,13 +35,14 @@ RATING_BUTTONS = (("RATE_GOOD", "rate:{appeal_id}:3"), ("RATE_PARTLY", "rate:{ap
 KINDS = {k.name: k for k in (
     Kind("appeal.registered", STATUS),
     Kind("appeal.in_work", STATUS),
-    Kind("appeal.clarification", ANSWERS, buttons=(("ANSWER_CLARIFICATION", "clar:{appeal_id}"),)),
-    Kind("appeal.answered", ANSWERS, final=True, buttons=RATING_BUTTONS),
-    Kind("appeal.refused", ANSWERS, final=True, buttons=RATING_BUTTONS),
-    Kind("appeal.redirected", ANSWERS, final=True, buttons=RATING_BUTTONS),
+    Kind("appeal.clarification", ANSWERS, buttons=(("ANSWER_CLARIFICATION", "clar:{appeal_id}"),),
+         personal=("question",)),
+    Kind("appeal.answered", ANSWERS, final=True, buttons=RATING_BUTTONS, personal=("text",)),
+    Kind("appeal.refused", ANSWERS, final=True, buttons=RATING_BUTTONS, personal=("reason",)),
+    Kind("appeal.redirected", ANSWERS, final=True, buttons=RATING_BUTTONS, personal=("reason",)),
     Kind("appeal.not_considered", ANSWERS, final=True, buttons=RATING_BUTTONS),
     Kind("appeal.overridden", STATUS),
-    Kind("appeal.extended", STATUS),
+    Kind("appeal.extended", STATUS, personal=("reason",)),
     Kind("appeal.reopened", STATUS),
     Kind("visit.reminder", REMINDERS, buttons=(("MENU_VISITS", "vmine:open"),)),
     Kind("visit.rating", REMINDERS, buttons=tuple(
@@ -75,8 +79,9 @@ def _derived(params: dict) -> dict:
     if "abuse" in p:
         p.setdefault("why", T.ABUSE_WHY.get(p["abuse"] or "", T.ABUSE_WHY["insult"]))
     if "answer_channel" in p:
-        where = T.WHERE_EMAIL if p["answer_channel"] == "email" else T.WHERE_POST
-        p.setdefault("where", where.format(address=p.get("answer_address", "")))
+        email = p["answer_channel"] == "email"
+        address = personal(p.get("answer_address", ""), "email" if email else "address")
+        p.setdefault("where", (T.WHERE_EMAIL if email else T.WHERE_POST).format(address=address))
     if "flag_category" in p:
         cat = p["flag_category"]
         p.setdefault("flag", T.STAFF_NEW_FLAGGED.format(why=T.ABUSE_WHY.get(cat, cat)) if cat else "")
@@ -92,6 +97,7 @@ class Renderer:
 
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
+        self.policy = Policy(profile.privacy.foreign_messengers)
 
     def brief(self, channel: str) -> bool:
         """Messengers get the short variant when the profile keeps answer texts out of them."""
@@ -99,9 +105,13 @@ class Renderer:
 
     def render(self, kind_name: str, params: dict, channel: str) -> Rendered:
         kind, template = KINDS[kind_name], T.NOTICES[kind_name]
-        p = _derived(params)
-        text = (template.get("brief") if self.brief(channel) else None) or template["text"]
+        hide = self.policy.hides(channel)
+        p = _derived({k: personal(v, "text") if k in kind.personal else v for k, v in params.items()})
+        text = (template.get("brief") if self.brief(channel) or hide else None) or template["text"]
         text = text.format(**p)
+        if hide and any(params.get(k) for k in kind.personal):
+            text = f"{text}\n\n{T.PD_READ_ELSEWHERE}"
+        text = self.policy.text(text, channel)
         if kind.final:
             url = self.profile.survey_url
             text = f"{text}\n\n{T.SURVEY.format(url=url) if filled(url) else T.SURVEY_IN_BOT}"
@@ -109,7 +119,7 @@ class Renderer:
         buttons = [] if channel == "post" else [
             [Button(getattr(T, label), payload.format(**p))] for label, payload in kind.buttons]
         if subject:
-            subject = subject.format(**{**p, "status": p.get("status_title", "")})
+            subject = self.policy.text(subject.format(**{**p, "status": p.get("status_title", "")}), channel)
         return Rendered(text, subject, buttons)
 
 

@@ -1,6 +1,8 @@
 """The agency profile: every agency-specific fact, from one TOML file."""
 from __future__ import annotations
 
+from typing import Literal
+
 import logging
 import tomllib
 from datetime import date, time
@@ -90,8 +92,11 @@ class Limits(_Strict):
 
 
 class Privacy(_Strict):
-    # False: foreign messengers get only "your appeal has an answer", the text goes by e-mail.
+    # False: messengers get only "your appeal has an answer", the text goes by e-mail.
     full_text_in_messengers: bool = True
+    # Foreign messengers (the registry marks them; Telegram): "no_personal_data" for a state body
+    # (41-FZ of 01.04.2025), "full" for an organisation that may use them.
+    foreign_messengers: Literal["full", "no_personal_data"] = "no_personal_data"
 
 
 class Profile(_Strict):
@@ -161,7 +166,13 @@ def load_profile(path: Path | str) -> Profile:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
         )
         raise ProfileError(f"agency profile {path}: {problems}") from e
-    missing = profile.missing_facts()
-    if missing:
-        log.warning("agency profile %s: still to be filled in: %s", path, ", ".join(missing))
     return profile
+
+
+def missing_line(profile: Profile) -> str | None:
+    """One readable line for the assistant's start: what the agency still has to fill in."""
+    missing = profile.missing_facts()
+    if not missing:
+        return None
+    return (f"agency profile: {len(missing)} facts still to be filled in (shown to nobody until then): "
+            f"{', '.join(missing)}. Check with: python -m admin_cli profile check")

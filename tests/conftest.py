@@ -55,6 +55,29 @@ async def drop_pg_database(name: str) -> None:
         await conn.close()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "default_privacy: run with the profile's own foreign-messenger policy")
+
+
+@pytest.fixture(autouse=True)
+def full_foreign_policy(request, monkeypatch):
+    """Most tests check what a channel shows, so they run with `foreign_messengers = "full"` (the
+    behaviour for organisations that may use foreign messengers); tests marked `default_privacy`
+    keep the Astrakhan profile's `no_personal_data` (41-FZ)."""
+    if request.node.get_closest_marker("default_privacy"):
+        return
+    import bot.app
+
+    real = bot.app.load_profile
+
+    def load(path):
+        profile = real(path)
+        privacy = profile.privacy.model_copy(update={"foreign_messengers": "full"})
+        return profile.model_copy(update={"privacy": privacy})
+
+    monkeypatch.setattr(bot.app, "load_profile", load)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db_url(request, tmp_path):
     if request.param == "sqlite":

@@ -67,7 +67,7 @@ async def test_linked_vk_identity_receives_notices_when_chosen_R_2_1(app):
 async def test_privacy_option_keeps_answer_text_out_of_messengers(db_url, tmp_path, clock):
     app = await build_app(make_settings(db_url, tmp_path), clock=clock)
     app.profile = app.engine.deps.profile = app.profile.model_copy(
-        update={"privacy": Privacy(full_text_in_messengers=False)})
+        update={"privacy": Privacy(full_text_in_messengers=False, foreign_messengers="full")})
     try:
         chat = Chat(app)
         await submit_appeal(chat, email="a@example.ru")
