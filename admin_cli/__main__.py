@@ -6,8 +6,10 @@ import asyncio
 import sys
 
 import channels  # noqa: F401  (registers every channel)
-from admin_cli import slots, staff
-from bot.settings import Settings
+from admin_cli import profile, slots, staff
+from pydantic import ValidationError
+
+from bot.settings import Settings, settings_error
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 
@@ -21,10 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply all migrations")
     staff.add_parser(sub)
     slots.add_parser(sub)
+    profile.add_parser(sub)
     return parser
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.area == "profile":
+        return profile.run(args, settings)
     engine = make_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
@@ -42,7 +47,12 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return asyncio.run(run(args, Settings()))
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        print(f"error: {settings_error(e)}", file=sys.stderr)
+        return 2
+    return asyncio.run(run(args, settings))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,17 @@ SETTINGS_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
                                      env_ignore_empty=True, populate_by_name=True)
 
 
+def settings_error(e) -> str:
+    """A pydantic ValidationError of settings as one line that names the variables."""
+    parts = []
+    for err in e.errors():
+        name = ".".join(str(p) for p in err["loc"])
+        secret = any(w in name.upper() for w in ("TOKEN", "SECRET", "PASSWORD"))
+        shown = "" if secret or not name else f" (got {err.get('input')!r})"
+        parts.append(f"{name}: {err['msg']}{shown}" if name else err["msg"])
+    return "bad setting — " + "; ".join(parts)
+
+
 class Settings(BaseSettings):
     # extra="allow": keyword arguments meant for a channel's block are kept for it.
     model_config = SettingsConfigDict(**{**SETTINGS_CONFIG, "extra": "allow"})

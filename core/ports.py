@@ -8,6 +8,10 @@ from typing import Any, Protocol
 from core.events import Inbound, Reply
 
 
+class ConfigError(RuntimeError):
+    """A channel cannot start with these settings; the message says which one and why."""
+
+
 class RetryLater(Exception):
     """Temporary failure (429, 5xx, timeout): try again after `seconds`."""
 

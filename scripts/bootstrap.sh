@@ -9,12 +9,19 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 fi
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is needed" >&2; exit 1; }
 if [ ! -x .venv/bin/python ]; then
+  echo "Creating .venv with $("$PYTHON" --version)…" >&2
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  echo "Installing the project and its dependencies into .venv (a minute or two the first time; log: .venv/install.log)…" >&2
+  if ! { .venv/bin/python -m pip install --quiet --upgrade pip \
+         && PYTHONWARNINGS=ignore .venv/bin/python -m pip install --quiet -e ".[dev]"; } >.venv/install.log 2>&1; then
+    cat .venv/install.log >&2
+    echo "Installation failed; the log is above and in .venv/install.log" >&2
+    exit 1
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
+  echo "Ready." >&2
 fi

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.models import Citizen, Consent, Identity, StoredFile
+from storage.repos import appeals as appeal_rows
 from storage.repos import people as rows
 
 PERSONAL_DATA = "personal_data"
@@ -73,4 +74,14 @@ async def remember_contacts(session, citizen: Citizen, draft) -> None:
         citizen.postal_address = draft.answer_address
     if draft.extra_channel:
         citizen.notify_channel = draft.extra_channel
+    await session.flush()
+
+
+OPEN_APPEALS = ("registered", "in_work", "clarification")
+
+
+async def set_notify(session, citizen: Citizen, channel: str | None) -> None:
+    """Where notices go (R-2.1): for the person, and for their appeals under consideration."""
+    citizen.notify_channel = channel
+    await appeal_rows.set_notify_open(session, citizen.id, channel, OPEN_APPEALS)
     await session.flush()

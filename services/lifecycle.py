@@ -135,8 +135,10 @@ async def notify_citizen(session: AsyncSession, appeal: Appeal, kind: str, param
                          now: datetime, skip: tuple[str, str] | None = None) -> None:
     """The mandatory channel plus the chosen one (R-2.1, R-2.2); `skip` the chat that saw it already."""
     citizen = await session.get(Citizen, appeal.citizen_id)
+    # The duplicate channel is the appeal's own choice («Не нужно» included), kept in step with
+    # the settings by services.citizens.set_notify.
     targets = await outbox.route(session, citizen, mandatory=(appeal.answer_channel, appeal.answer_address),
-                                 final=notices.KINDS[kind].final)
+                                 final=notices.KINDS[kind].final, chosen=appeal.notify_channel or "")
     targets = [t for t in targets if t != skip]
     if targets:
         notices.add(session, notices.Renderer(profile), kind, targets=targets, params=params,

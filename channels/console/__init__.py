@@ -2,7 +2,7 @@
 from core.channels import ChannelSpec, register
 from core.events import Capabilities
 
-from channels.console.chat import ConsoleDeliverer, parse, render, run_console
+from channels.console.chat import ConsoleDeliverer, Screen, parse, render, run_console
 
 SPEC = register(ChannelSpec(
     name="console", title="этот чат", to_phrase="в этот чат", messenger=True, foreign=False,
@@ -11,4 +11,4 @@ SPEC = register(ChannelSpec(
     order=40,
 ))
 
-__all__ = ["ConsoleDeliverer", "SPEC", "parse", "render", "run_console"]
+__all__ = ["ConsoleDeliverer", "SPEC", "Screen", "parse", "render", "run_console"]

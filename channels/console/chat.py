@@ -1,5 +1,7 @@
-"""The console channel: the same engine in a terminal. Buttons become numbered options;
-the number or the label is accepted. Commands: /start, /menu, /help, /status N, /file PATH."""
+"""The console channel: the same engine in a terminal. Every button the person can see is
+numbered — the screen's and those of notices printed after it — and the number or the label
+presses it. Commands: /start, /menu, /help, /status N, /link CODE, /file PATH, /quit.
+Line editing (arrows, history) comes from the standard library's readline where it exists."""
 from __future__ import annotations
 
 import asyncio
@@ -8,28 +10,47 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-
-from core.events import Attachment, Inbound, Reply
+from core.events import Attachment, Button, Inbound, Reply
 
 CONSOLE = "console"
-
 COMMANDS = {"start", "menu", "help", "status", "link"}
 
 
+class Screen:
+    """The buttons the person can see now, numbered from 1 across replies and notices."""
+
+    def __init__(self) -> None:
+        self.buttons: list[Button] = []
+
+    def show(self, reply: Reply, *, keep: bool = False) -> str:
+        """The text of a reply with its buttons numbered after those still visible (`keep`)."""
+        if not keep:
+            self.buttons = []
+        lines = [reply.text]
+        for row in reply.buttons:
+            for button in row:
+                self.buttons.append(button)
+                lines.append(f"  [{len(self.buttons)}] {button.label}")
+        for f in reply.files:
+            lines.append(f"  (файл: {f.name})")
+        return "\n".join(lines)
+
+    def pressed(self, text: str) -> Button | None:
+        typed = text.strip()
+        if typed.isdigit() and 1 <= int(typed) <= len(self.buttons):
+            return self.buttons[int(typed) - 1]
+        return next((b for b in reversed(self.buttons) if b.label.casefold() == typed.casefold()), None)
+
+
 def render(reply: Reply) -> str:
-    lines = [reply.text]
-    n = 0
-    for row in reply.buttons:
-        for button in row:
-            n += 1
-            lines.append(f"  [{n}] {button.label}")
-    for f in reply.files:
-        lines.append(f"  (файл: {f.name})")
-    return "\n".join(lines)
+    return Screen().show(reply)
 
 
-def parse(line: str, last: Reply | None, user_id: str) -> Inbound:
+def parse(line: str, screen: Screen | Reply | None, user_id: str) -> Inbound:
     """Turn one typed line into an event."""
+    if isinstance(screen, Reply):  # a single reply: its buttons only
+        reply, screen = screen, Screen()
+        screen.show(reply)
     text = line.strip()
     if text.startswith("/"):
         name, _, arg = text[1:].partition(" ")
@@ -37,10 +58,9 @@ def parse(line: str, last: Reply | None, user_id: str) -> Inbound:
             return _file_event(Path(arg.strip()), user_id)
         if name in COMMANDS:
             return Inbound(CONSOLE, user_id, command=name, argument=arg.strip() or None)
-    if last and text.isdigit():
-        flat = [b for row in last.buttons for b in row]
-        if 1 <= int(text) <= len(flat):
-            return Inbound(CONSOLE, user_id, button=flat[int(text) - 1].payload)
+    button = screen.pressed(text) if screen else None
+    if button is not None:
+        return Inbound(CONSOLE, user_id, button=button.payload)
     return Inbound(CONSOLE, user_id, text=line)
 
 
@@ -56,27 +76,38 @@ def _file_event(path: Path, user_id: str) -> Inbound:
 
 
 class ConsoleDeliverer:
-    """Notices from the outbox for the console user are printed in the terminal."""
+    """Notices from the outbox for the console user are printed in the terminal; their buttons
+    join the numbered ones on the screen."""
 
     channel = CONSOLE
 
-    def __init__(self, write: Callable[[str], None] = print) -> None:
+    def __init__(self, write: Callable[[str], None] = print, screen: Screen | None = None) -> None:
         self.write = write
+        self.screen = screen or Screen()
 
     async def deliver(self, external_id: str, reply: Reply, key: int) -> None:
-        self.write("\n[уведомление]\n" + render(reply) + "\n")
+        self.write("\n[уведомление]\n" + self.screen.show(reply, keep=True) + "\n")
+
+
+def line_editing() -> None:
+    """Arrow keys and history in input(); without it the terminal's own line limit applies."""
+    try:
+        import readline  # noqa: F401
+    except ImportError:  # Windows without pyreadline: plain input
+        pass
 
 
 async def run_console(engine, user_id: str = "local", *, read: Callable[[], str] | None = None,
-                      write: Callable[[str], None] = print) -> None:
+                      write: Callable[[str], None] = print, screen: Screen | None = None) -> None:
     loop = asyncio.get_running_loop()
-    read = read or (lambda: input("> "))
-    last: Reply | None = None
+    if read is None:
+        line_editing()
+        read = lambda: input("> ")  # noqa: E731
+    screen = screen or Screen()
     replies = await engine.handle(Inbound(CONSOLE, user_id, command="start"))
     while True:
-        for reply in replies:
-            write(render(reply) + "\n")
-            last = reply
+        for i, reply in enumerate(replies):
+            write(screen.show(reply, keep=i > 0) + "\n")
         try:
             line = await loop.run_in_executor(None, read)
         except (EOFError, KeyboardInterrupt):
@@ -87,7 +118,7 @@ async def run_console(engine, user_id: str = "local", *, read: Callable[[], str]
             return
         if not line.strip():
             continue
-        replies = await engine.handle(parse(line, last, user_id))
+        replies = await engine.handle(parse(line, screen, user_id))
 
 
 if __name__ == "__main__":  # pragma: no cover

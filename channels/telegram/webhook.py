@@ -14,12 +14,13 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from channels.telegram.handlers import WAIT
+from core.ports import ConfigError
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few kilobytes; files are fetched separately
 
 
-class WebhookConfigError(RuntimeError):
+class WebhookConfigError(ConfigError):
     """Webhook mode asked for without what it needs (secret, public URL)."""
 
 

@@ -10,12 +10,14 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from core.ports import ConfigError
+
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # VK events are small; attachments come as URLs
 
 
-class CallbackConfigError(RuntimeError):
+class CallbackConfigError(ConfigError):
     pass
 
 

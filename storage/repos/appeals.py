@@ -48,6 +48,12 @@ async def owned(session: AsyncSession, citizen_id: int, *, appeal_id: int | None
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def set_notify_open(session: AsyncSession, citizen_id: int, channel: str | None, open_statuses) -> None:
+    """The citizen changed where notices go: their appeals under consideration follow."""
+    await session.execute(update(Appeal).where(Appeal.citizen_id == citizen_id, Appeal.status.in_(open_statuses))
+                          .values(notify_channel=channel))
+
+
 async def locked(session: AsyncSession, appeal_id: int) -> Appeal | None:
     return (await session.execute(select(Appeal).where(Appeal.id == appeal_id).with_for_update())).scalar_one_or_none()
 

@@ -1,0 +1,46 @@
+"""The console chat numbers every button the person can see, notices included, and the number
+or the label presses it (the newcomer issue, item 6); staff can work from it (item 21)."""
+from __future__ import annotations
+
+from channels.console import ConsoleDeliverer, Screen, parse
+from core.events import Button, Reply
+from tests.journey import submit_appeal
+from tests.conftest import Chat
+from tests.outbox_helpers import act, add_staff, outbox_rows
+
+
+async def test_a_notice_button_gets_the_next_number_and_can_be_pressed(app):
+    chat = Chat(app, "local", "console")
+    await submit_appeal(chat, email="a@example.ru")
+    screen, printed = Screen(), []
+    screen.show(chat.last)
+    shown = len(screen.buttons)
+    staff = await add_staff(app)
+    await act(app, "take", staff)
+    await act(app, "ask", staff, note="Какой подъезд?")
+    [row] = [r for r in await outbox_rows(app) if r.channel == "console" and r.kind == "appeal.clarification"]
+    notice = Reply(row.text, [[Button(b["label"], b["payload"]) for b in r] for r in row.buttons])
+    await ConsoleDeliverer(printed.append, screen).deliver("local", notice, row.id)
+    assert f"[{shown + 1}] Ответить на вопрос" in printed[0]
+    by_number = parse(str(shown + 1), screen, "local")
+    by_label = parse("ответить на вопрос", screen, "local")
+    assert by_number.button == by_label.button == "clar:1"
+    text = "\n".join(r.text for r in await app.engine.handle(by_number))
+    assert "Напишите ответ на вопрос специалиста" in text
+
+
+def test_a_new_screen_renumbers_from_one():
+    screen = Screen()
+    screen.show(Reply("a", [[Button("Раз", "p:1"), Button("Два", "p:2")]]))
+    screen.show(Reply("b", [[Button("Три", "p:3")]]))
+    assert parse("1", screen, "u").button == "p:3" and parse("2", screen, "u").text == "2"
+
+
+async def test_staff_work_from_the_console_with_a_console_identity(app):
+    """admin_cli staff add --console-id local gives the console user staff mode."""
+    from storage.models import Staff, StaffIdentity
+
+    async with app.sessionmaker() as s, s.begin():
+        s.add(Staff(name="Петрова А. А.", role="operator", identities=[StaffIdentity(channel="console", user_id="local")]))
+    text = await Chat(app, "local", "console").command("start")
+    assert "Режим сотрудника: Петрова А. А." in text

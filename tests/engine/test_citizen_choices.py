@@ -1,0 +1,34 @@
+"""What a citizen chose is what happens (the newcomer issue): «Не нужно» at the duplicate step
+holds for that appeal even when the settings say «Уведомлять сюда» (R-2.1, R-2.2); a later
+change in the settings applies to the appeals under consideration."""
+from __future__ import annotations
+
+from tests.conftest import Chat
+from tests.journey import submit_appeal
+from tests.outbox_helpers import act, add_staff, outbox_rows
+
+
+async def test_no_duplicates_for_this_appeal_means_none_R_2_2(app):
+    chat = Chat(app)
+    await chat.command("start")
+    await chat.press("Настройки")
+    await chat.press("Уведомлять сюда")
+    await submit_appeal(chat, postal="414000, Астрахань, ул. Ленина, д. 5, кв. 12", extra="Не нужно")
+    staff = await add_staff(app)
+    await act(app, "take", staff)
+    await act(app, "answer", staff, note="Предписание выдано.")
+    rows = await outbox_rows(app)
+    assert [r for r in rows if r.channel == "telegram"] == []
+    assert [r.channel for r in rows if r.kind == "appeal.answered"] == ["post"]
+
+
+async def test_a_later_settings_change_applies_to_open_appeals_R_2_1(app):
+    chat = Chat(app)
+    await submit_appeal(chat, email="a@example.ru", extra="Не нужно")
+    await chat.command("start")
+    await chat.press("Настройки")
+    await chat.press("Уведомлять сюда")
+    staff = await add_staff(app)
+    await act(app, "take", staff)
+    rows = [r for r in await outbox_rows(app) if r.kind == "appeal.in_work"]
+    assert {r.channel for r in rows} == {"email", "telegram"}
