@@ -29,6 +29,11 @@ def add_parser(sub) -> None:
     st.add_parser("list", help="list staff members")
     rm = st.add_parser("remove", help="deactivate a staff member (history keeps the name)")
     rm.add_argument("id", type=int)
+    back = st.add_parser("restore", help="bring back a removed staff member as they were")
+    back.add_argument("id", type=int)
+    role = st.add_parser("set-role", help="change a staff member's role")
+    role.add_argument("id", type=int)
+    role.add_argument("role", choices=ROLES)
 
 
 def identities_of(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -66,18 +71,17 @@ async def run(args: argparse.Namespace, session) -> int:
             clash = await session.get(Staff, owners.pop())
             if clash.active:
                 print(f"already registered as staff #{clash.id} {clash.name}", file=sys.stderr)
-                return 1
-            clash.active, clash.name, clash.role = True, args.name, args.role
-            member, have = clash, {(i.channel, i.user_id) for i in clash.identities}
-            print(f"reactivated staff #{clash.id} {clash.name} ({clash.role})")
-        else:
-            member, have = Staff(name=args.name, role=args.role), set()
-            session.add(member)
-            await session.flush()
-            print(f"added staff #{member.id} {member.name} ({member.role})")
+            else:  # never rename or demote anyone silently
+                print(f"these ids belong to removed staff member #{clash.id} {clash.name} ({clash.role}); "
+                      f"to bring them back: python -m admin_cli staff restore {clash.id}"
+                      f" (then staff set-role {clash.id} ROLE to change the role)", file=sys.stderr)
+            return 1
+        member = Staff(name=args.name, role=args.role)
+        session.add(member)
+        await session.flush()
         for channel, user_id in pairs:
-            if (channel, user_id) not in have:
-                session.add(StaffIdentity(staff_id=member.id, channel=channel, user_id=user_id))
+            session.add(StaffIdentity(staff_id=member.id, channel=channel, user_id=user_id))
+        print(f"added staff #{member.id} {member.name} ({member.role})")
         return 0
     if args.action == "list":
         members = await rows.everyone(session)
@@ -87,9 +91,20 @@ async def run(args: argparse.Namespace, session) -> int:
             print(describe(member))
         return 0
     member = await session.get(Staff, args.id)
+    if args.action == "restore":
+        if member is None or member.active:
+            print(f"no removed staff member #{args.id}", file=sys.stderr)
+            return 1
+        member.active = True
+        print(f"restored staff #{member.id} {member.name} ({member.role})")
+        return 0
     if member is None or not member.active:
         print(f"no active staff member #{args.id}", file=sys.stderr)
         return 1
+    if args.action == "set-role":
+        before, member.role = member.role, args.role
+        print(f"staff #{member.id} {member.name}: {before} -> {member.role}")
+        return 0
     member.active = False
     print(f"removed staff #{member.id} {member.name}")
     return 0

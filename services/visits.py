@@ -140,6 +140,12 @@ async def close_day(session: AsyncSession, *, day: date, profile: Profile, tz: t
     return len(slots), len(visits)
 
 
+async def reopen_day(session: AsyncSession, *, day: date, tz: tzinfo, desk: str | None = None) -> int:
+    """Open a closed day's slots again; visits cancelled when it was closed stay cancelled."""
+    lo, hi = day_bounds(day, tz)
+    return await rows.reopen(session, lo, hi, desk)
+
+
 # --- what a citizen can book -----------------------------------------------------------------
 
 def earliest(now: datetime, limits: Limits = DEFAULT_LIMITS) -> datetime:

@@ -47,6 +47,14 @@ async def open_slots_locked(session: AsyncSession, lo: datetime, hi: datetime, d
     return list((await session.scalars(stmt.order_by(VisitSlot.id).with_for_update())).all())
 
 
+async def reopen(session: AsyncSession, lo: datetime, hi: datetime, desk: str | None) -> int:
+    cond = [VisitSlot.starts_at >= lo, VisitSlot.starts_at < hi, VisitSlot.status == "closed"]
+    if desk:
+        cond.append(VisitSlot.desk == desk)
+    done = await session.execute(update(VisitSlot).where(*cond).values(status=OPEN))
+    return done.rowcount or 0
+
+
 async def booked_on_locked(session: AsyncSession, slot_ids: list[int], after: datetime) -> list[Visit]:
     if not slot_ids:
         return []

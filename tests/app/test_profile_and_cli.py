@@ -80,6 +80,24 @@ def test_admin_cli_manages_staff(tmp_path):
     assert "Петрова А.А.\tsupervisor\ttelegram=555" in listed.stdout
     assert run_cli(tmp_path, "staff", "remove", "1").returncode == 0
     assert "removed" in run_cli(tmp_path, "staff", "list").stdout
+    # Re-adding a removed member never renames or demotes them silently (the newcomer issue, 23).
+    readd = run_cli(tmp_path, "staff", "add", "--name", "Дубль", "--telegram-id", "555")
+    assert readd.returncode == 1 and "staff restore 1" in readd.stderr
+    assert run_cli(tmp_path, "staff", "restore", "1").returncode == 0
+    assert run_cli(tmp_path, "staff", "set-role", "1", "operator").returncode == 0
+    listed = run_cli(tmp_path, "staff", "list").stdout
+    assert "Петрова А.А.\toperator\ttelegram=555" in listed and "active" in listed and "Дубль" not in listed
+    both = run_cli(tmp_path, "staff", "add", "--name", "Сидоров", "--vk-id", "77", "--channel", "console",
+                   "--user-id", "desk-2")
+    assert both.returncode == 0 and "vk=77 console=desk-2" in run_cli(tmp_path, "staff", "list").stdout
+    bad = run_cli(tmp_path, "staff", "add", "--name", "X", "--telegram-id", "abc")
+    assert bad.returncode != 0 and "not a Telegram user id" in bad.stderr
+
+
+def test_admin_cli_checks_the_profile(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "admin_cli", "profile", "check"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "valid" in done.stdout and "office.address" in done.stdout
     bad = run_cli(tmp_path, "staff", "add", "--name", "X", "--role", "boss", "--telegram-id", "1")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 

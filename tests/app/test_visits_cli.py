@@ -1,4 +1,4 @@
-"""python -m admin_cli slots create|list|close-day (R-6.1), run on the test database at the
+"""python -m admin_cli slots create|list|visitors|close-day|reopen-day (R-6.1), run on the test database at the
 test clock's moment (time-machine moves the wall clock the CLI reads)."""
 from __future__ import annotations
 
@@ -46,14 +46,37 @@ async def test_create_list_and_close_a_day_R_6_1(app, clock, chat, capsys):
     assert len(lines) == 16 and "05.03.2026 Чт 08:30–09:00\tОкно 1\tfree" in lines[0]
     assert sum("booked (visit #1)" in line for line in lines) == 1
 
-    assert await cli(app, clock, "close-day", "2026-03-05") == 0
-    assert "closed 16 slots on 05.03.2026; cancelled 1 booked visits" in capsys.readouterr().out
+    assert await cli(app, clock, "close-day", "2026-03-05") == 1  # no terminal to confirm: nothing happens
+    assert "add --yes" in capsys.readouterr().err
+    assert await cli(app, clock, "close-day", "2026-03-05", "--yes") == 0
+    assert "closed 16 slots on 05.03.2026; cancelled 1 booked visit," in capsys.readouterr().out
     async with app.sessionmaker() as s:
         visit = await s.get(Visit, 1)
         notices = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == V.CLOSED_KIND))).all()
     assert visit.status == V.CANCELLED and len(notices) == 1
     assert await cli(app, clock, "list", "--from", "2026-03-05", "--to", "2026-03-05") == 0
     assert capsys.readouterr().out.count("closed") == 16
+
+
+async def test_close_day_refuses_past_days_and_days_off_and_a_day_reopens_R_6_1(app, clock, chat, capsys):
+    """The newcomer issue, item 24: no closing of the past or of a day off; a closed day reopens;
+    the reception desk sees who is coming (item 25)."""
+    assert await cli(app, clock, "create", "--desk", "Окно 1", "--from", "2026-03-04", "--to", "2026-03-06") == 0
+    capsys.readouterr()
+    assert await cli(app, clock, "close-day", "2026-03-02", "--yes") == 2
+    assert "in the past" in capsys.readouterr().err
+    assert await cli(app, clock, "close-day", "2026-03-08", "--yes") == 2
+    assert "day off" in capsys.readouterr().err
+    await book(chat, remind="За день")
+    assert await cli(app, clock, "visitors", "2026-03-05") == 0
+    out = capsys.readouterr().out
+    assert "Окно 1" in out and "booked" in out
+    assert await cli(app, clock, "close-day", "2026-03-06", "--yes") == 0
+    assert "closed 16 slots on 06.03.2026; cancelled 0 booked visits" in capsys.readouterr().out
+    assert await cli(app, clock, "reopen-day", "2026-03-06") == 0
+    assert "reopened 16 slots on 06.03.2026" in capsys.readouterr().out
+    assert await cli(app, clock, "list", "--from", "2026-03-06", "--to", "2026-03-06") == 0
+    assert capsys.readouterr().out.count("free") == 16
 
 
 async def test_slots_for_a_staff_member(app, clock, capsys):
