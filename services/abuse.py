@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from services import abuse_lexicon as L
 from services import abuse_morph as M
@@ -52,14 +52,22 @@ _SENT_END = re.compile(r"[.!?…\n]")
 _CLAUSE_END = re.compile(r"[.!?…\n,;:()«»\"]")
 _DASH = re.compile(r"[—–]|\s-\s")
 _MASK_RX = re.compile(r"[*#%@$!?]")
+_URLISH = re.compile(r"@|://|www\.", re.I)
+_VOCATIVE_AFTER = re.compile(r"\s*[,!—]")
+_CLOSING_BEFORE = re.compile(r"[,—]\s*$")
 _EMAIL_URL = re.compile(r"\S+@\S+\.\w+|https?://\S+|www\.\S+")
 _ONE_LETTER_WORDS = frozenset("авиксуоя")
 _MAX_MASKED_WORDS = 40  # masked words expanded per message
-_OBSCENE_RX = tuple((cat, re.compile("|".join(f"(?:{p})" for c, p in L.OBSCENE if c == cat)))
-                    for cat in ("obscene", "insult"))
 
 
-_OBSCENE_ANY = re.compile("|".join(f"(?:{p})" for _, p in L.OBSCENE))
+@cache
+def _obscene_rx() -> tuple[re.Pattern, tuple[tuple[str, re.Pattern], ...]]:
+    """(any root, roots by category), compiled on first use."""
+    return (re.compile("|".join(f"(?:{p})" for _, p in L.OBSCENE)),
+            tuple((cat, re.compile("|".join(f"(?:{p})" for c, p in L.OBSCENE if c == cat)))
+                  for cat in ("obscene", "insult")))
+
+
 _PLAIN = re.compile(r"[а-яё]+", re.I)
 _SQUEEZE = re.compile(r"(.)\1+")
 
@@ -67,14 +75,15 @@ _SQUEEZE = re.compile(r"(.)\1+")
 @lru_cache(maxsize=8192)
 def _obscene(raw: str) -> str | None:
     """мат root in any reading of one word."""
+    any_root, by_category = _obscene_rx()
     if _PLAIN.fullmatch(raw):  # the usual word: no mask, no look-alike; repeats collapsed
         low = raw.lower().replace("ё", "е")
-        if not _OBSCENE_ANY.search(low) and not _OBSCENE_ANY.search(_SQUEEZE.sub(r"\1", low)):
+        if not any_root.search(low) and not any_root.search(_SQUEEZE.sub(r"\1", low)):
             return None
     readings = M.variants(raw)
-    if not any(_OBSCENE_ANY.search(v) for v in readings):
+    if not any(any_root.search(v) for v in readings):
         return None
-    cats = {cat for v in readings for cat, rx in _OBSCENE_RX if rx.search(v)}
+    cats = {cat for v in readings for cat, rx in by_category if rx.search(v)}
     return next((c for c in _PRIORITY if c in cats), None)
 
 
@@ -94,13 +103,15 @@ class _Tok:
 
 
 def _tokenize(text: str) -> tuple[list[_Tok], dict[int, str]]:
-    clean = _EMAIL_URL.sub(lambda m: " " * len(m.group()), text)
+    clean = _EMAIL_URL.sub(lambda m: " " * len(m.group()), text) if _URLISH.search(text) else text
     toks: list[_Tok] = []
+    gaps: list[str] = []  # the text before each token
     ends: dict[int, str] = {}  # sentence -> punctuation after its last word
     sent = clause = 0
     prev_end = 0
     for m in _TOKEN.finditer(clean):
-        gap = clean[prev_end:m.start()]
+        start = m.start()
+        gap = clean[prev_end:start]
         dotted = bool(toks) and toks[-1].raw.endswith(".")
         dash = False
         if not toks:
@@ -112,9 +123,11 @@ def _tokenize(text: str) -> tuple[list[_Tok], dict[int, str]]:
             if dotted or _CLAUSE_END.search(gap):
                 clause += 1
             dash = bool(_DASH.search(gap))
-        toks.append(_Tok(m.group(), m.start(), m.end(), sent, clause, dash=dash))
+        toks.append(_Tok(m.group(), start, m.end(), sent, clause, dash=dash))
+        gaps.append(gap)
         prev_end = m.end()
     ends[sent] = clean[prev_end:]
+    gaps.append(ends[sent])
     members: dict[int, list[int]] = {}
     for i, t in enumerate(toks):
         members.setdefault(t.clause, []).append(i)
@@ -122,10 +135,10 @@ def _tokenize(text: str) -> tuple[list[_Tok], dict[int, str]]:
         last = rest[-1] if rest else first
         opening = first == 0 or toks[first - 1].sent != toks[first].sent
         closing_ = last == len(toks) - 1 or toks[last + 1].sent != toks[last].sent
-        if opening and not rest[1:] and re.match(r"\s*[,!—]", clean[toks[last].end:]):
+        if opening and not rest[1:] and _VOCATIVE_AFTER.match(gaps[last + 1]):
             for k in (first, *rest):
                 toks[k].vocative = True
-        elif closing_ and not opening and len(rest) <= 2 and re.search(r"[,—]\s*$", clean[:toks[first].start]):
+        elif closing_ and not opening and len(rest) <= 2 and _CLOSING_BEFORE.search(gaps[first]):
             for k in (first, *rest):
                 toks[k].closing = True
     return toks, ends
@@ -155,6 +168,14 @@ def _spelled_runs(text: str, toks: list[_Tok]):
         i = max(j, i + 1)
 
 
+@lru_cache(maxsize=16384)
+def _word(raw: str) -> tuple[str, tuple, frozenset]:
+    """(normalised form, lexicon entries, their classes) of one token as written."""
+    norm = M.primary(raw)
+    lex = _lexicon(norm, raw)
+    return norm, lex, frozenset(e[1] for e in lex)
+
+
 def _lexicon(norm: str, raw: str) -> tuple:
     entries = M.lookup(norm)
     for other in M.readings(raw)[1:] if not entries else ():  # «Уbью»: b as б
@@ -179,9 +200,7 @@ def screen(text: str) -> Verdict:
     for i in masked[_MAX_MASKED_WORDS:]:  # bound the work on adversarial input
         toks[i].raw = re.sub(rf"[{re.escape(M.MASKS)}]", "", toks[i].raw)
     for t in toks:
-        t.norm = M.primary(t.raw)
-        t.lex = _lexicon(t.norm, t.raw)
-        t.classes = frozenset(e[1] for e in t.lex)
+        t.norm, t.lex, t.classes = _word(t.raw)
     hits: list[tuple[str, int, int]] = []  # (category, first token, last token)
     for i, t in enumerate(toks):
         cat = _obscene(t.raw)
@@ -208,6 +227,14 @@ def screen(text: str) -> Verdict:
     if pos is not None:
         start, end = pos[start], pos[end - 1] + 1
     return Verdict(True, cat, _fragment(text[start:end]))
+
+
+def cache_clear() -> None:
+    """Forget per-word results (the loaded dictionaries stay): for cold-cache timing."""
+    M.cache_clear()
+    _word.cache_clear()
+    _obscene.cache_clear()
+    unknown_insult.cache_clear()
 
 
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

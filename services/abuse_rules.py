@@ -11,22 +11,27 @@ from __future__ import annotations
 import itertools
 import re
 from bisect import bisect_right
-from functools import lru_cache
+from functools import cache, lru_cache
+from types import SimpleNamespace
 
 from services import abuse_lexicon as L
 from services import abuse_morph as M
+
 
 def _phrases_rx(patterns) -> re.Pattern:
     return re.compile(r"(?<!\S)(?:" + "|".join(f"(?:{p})" for p in patterns) + r")(?!\S)")
 
 
-_HARD_RX = _phrases_rx(L.THREAT_PHRASES)
-_BODY_HARM_RX = _phrases_rx([L.BODY_HARM])
-_INTERJECTION_RX = _phrases_rx([L.INTERJECTIONS])
-_WARNING_RX = _phrases_rx(L.WARNING_PHRASES)
-_INSULT_STEMS = re.compile("^(?:" + "|".join(sorted(
-    {s for w in L.INSULT for s in [re.sub("[аеиоуыэюяьй]$", "", w.replace("ё", "е"))] if len(s) >= 4},
-    key=len, reverse=True)) + ")")
+@cache
+def _rx() -> SimpleNamespace:
+    """The phrase patterns, compiled on first use (compiling them is most of the import cost)."""
+    stems = {re.sub("[аеиоуыэюяьй]$", "", w.replace("ё", "е")) for w in L.INSULT}
+    return SimpleNamespace(
+        hard=_phrases_rx(L.THREAT_PHRASES), body_harm=_phrases_rx([L.BODY_HARM]),
+        interjection=_phrases_rx([L.INTERJECTIONS]), warning=_phrases_rx(L.WARNING_PHRASES),
+        insult_stems=re.compile("^(?:" + "|".join(sorted((s for s in stems if len(s) >= 4), key=len, reverse=True)) + ")"))
+
+
 _PREP = frozenset("в во на с со к ко по из от до у за над под при о об про для без через перед между".split())
 _MODAL = frozenset("надо нужно необходимо следует пора стоит бы мало".split())
 _SUBJECTS = frozenset("я мы вы ты он она оно они".split())
@@ -38,15 +43,13 @@ _GENDERS = frozenset({"masc", "femn", "neut"})
 _FROM = frozenset("из в во у от".split())
 _HIT_BY = frozenset("дать врезать вмазать настучать треснуть стукнуть ударить".split())  # «дам по башке»
 _PUZZLE = frozenset("сломать поломать ломать".split())  # «голову сломаю над квитанцией»
-
-
 _ABSTRACT = re.compile(r"(?:изм|ия|ии|ию|ией|ость|ости|остью)$")  # «олигофрения», «дебильность»
 
 
 @lru_cache(maxsize=8192)
 def unknown_insult(word: str) -> bool:
     """A word pymorphy3 does not know that begins like an insult: «дебилоиды», «идиотище»."""
-    return (len(word) >= 5 and bool(_INSULT_STEMS.match(word)) and not _ABSTRACT.search(word)
+    return (len(word) >= 5 and bool(_rx().insult_stems.match(word)) and not _ABSTRACT.search(word)
             and not M.known(word))
 
 
@@ -122,7 +125,7 @@ class Rules:
     # ------------------------------------------------------------ insults
     def insults(self) -> list[tuple[str, int, int]]:
         hits = []
-        idioms = {k for a, b in self.spans(_INTERJECTION_RX) for k in range(a, b + 1)}
+        idioms = {k for a, b in self.spans(_rx().interjection) for k in range(a, b + 1)}
         for i, t in enumerate(self.t):
             c = t.classes
             if i in idioms:  # «ёшкин кот», «ёлки-палки»
@@ -407,12 +410,12 @@ class Rules:
             hard.append((i, i))
 
     def _phrases(self, hard: list, soft: list) -> None:
-        hard.extend(self.spans(_HARD_RX))
-        for a, b in self.spans(_BODY_HARM_RX):
+        hard.extend(self.spans(_rx().hard))
+        for a, b in self.spans(_rx().body_harm):
             clauses = {self.t[k].clause for k in range(a, b + 1)}
             if not any(t.clause in clauses and t.norm in ("себе", "себя", "сам", "сама") for t in self.t):
                 hard.append((a, b))
-        soft.extend(self.spans(_WARNING_RX))
+        soft.extend(self.spans(_rx().warning))
         norm = self.norm
         for k in range(self.n - 1):  # «вы у меня попляшете», «ты у меня кровью умоешься»
             if norm[k] == "у" and norm[k + 1] == "меня" and any(
