@@ -1,278 +1,93 @@
-"""Abuse screen for clause R-3.4 of the agency regulation.
+"""Abuse screen for clause R-3.4 of the agency regulation and art. 11 p. 3 of Federal Law 59-FZ.
 
-"Messages with insults, obscene language, or threats to staff's life and
-health are not considered on the merits."  ``screen(text)`` returns a
-:class:`Verdict`; staff can override a false positive, so the screen favours
-precision on everyday housing vocabulary (рубля, команда, страхуй, убыток...).
+"Messages with insults, obscene language, or threats to staff's life and health"
+(59-FZ: «нецензурные либо оскорбительные выражения, угрозы жизни, здоровью и имуществу
+должностного лица, а также членов его семьи»).  ``screen(text)`` returns a :class:`Verdict`;
+the screen only FLAGS an appeal for an official to decide, so it favours recall while
+keeping everyday housing vocabulary clean (рубля, команда, страхуй, убыток, «подам в суд»).
 
-Pipeline: every word-token is normalised into a few *variants* (ё→е, Latin and
-digit look-alikes, transliteration of all-Latin words, masks like «х*й» filled
-from the obscene roots, separators «х.у.й» removed, repeated letters
-collapsed) and each variant is matched against anchored root patterns.
-Multi-word threats ("вам не жить", "голову оторву") are matched over the
-normalised token stream.  Standard library only.
+Pipeline (data in services/abuse_lexicon.py, normalisation and pymorphy3 in
+services/abuse_morph.py):
+- мат: every token is read in a few *variants* (look-alikes, masks, separators, repeats)
+  matched against anchored roots; letter-by-letter runs «х у й» are joined first;
+- insults: lemmas.  Words that insult anywhere («дармоед», «мразь»); words that insult only
+  when aimed («крысы канцелярские», «вы звери», «клоуны, а не инспекторы»); evaluative
+  adjectives when they describe a person («тупые курицы», «вы тупые»), not a thing;
+- threats: lemmas with person and tense.  1st person future of harming verbs unless the
+  object is a thing («порежу ветки»), property verbs aimed at people or the office, body
+  harm, «пожалеете», «я вам устрою», «доберусь до вас», weapons one will bring, «я знаю,
+  где вы живёте», calls to kill, death wishes, plus fixed phrases («вам не жить»).
+  Veiled threats are cleared by lawful pressure in the same sentence (суд, прокуратура,
+  жалоба, СМИ, депутат): «вы пожалеете: иду в прокуратуру» is clean.
 
-Deliberate policy (staff decide the debatable cases by override):
-- «хрен», «хер», «охренеть», «говно», «жопа» are coarse but not мат: not flagged;
-  euphemisms «блин», «пипец», «ёперный театр», «бляха-муха» are clean; «бляха»
-  (badge, buckle) is clean;
-- «идиотизм», «дурдом» describe a situation, not staff: clean;
-- a reported insult («мастер обозвал меня дурой») or one about oneself is clean;
-  мат is flagged even when quoted;
-- a word with an internal mask («х*й») that can be filled into a root is flagged.
-Limits: insults and threats are open vocabulary, so new wording («молитесь, чтобы
-я вас не встретил», «гнилые вы люди») is missed; there is no syntax, only the
-word-window cues below (вы/ваш nearby, vocative, staff nouns, 1st-person verbs).
+Policy (staff decide the debatable cases): coarse words that are not мат («хрен», «жопа»),
+euphemisms («блин», «капец»), words about a situation («идиотизм», «идиотская ситуация»),
+reported insults and threats («мастер обозвал меня дурой», «сосед грозит, что убьёт»)
+and insults about oneself are clean; мат is flagged even when quoted.
 """
 from __future__ import annotations
 
-import itertools
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+
+from services import abuse_lexicon as L
+from services import abuse_morph as M
+from services.abuse_rules import Rules, unknown_insult
 
 
 @dataclass(frozen=True)
 class Verdict:
     flagged: bool
     category: str | None  # "obscene" | "insult" | "threat" | None
-    fragment: str | None  # offending word/phrase as written, None if clean
+    fragment: str | None  # offending word/phrase as written (≤ FRAGMENT_MAX chars), None if clean
 
 
 CLEAN = Verdict(False, None, None)
+FRAGMENT_MAX = 200  # appeals.abuse_fragment is VARCHAR(200)
 _PRIORITY = ("threat", "obscene", "insult")  # most serious reported first
 
-# ---------------------------------------------------------------- data: мат
-# Verbal prefixes that attach to the roots (за-, по-, на-, вы-, от-, раз-, съ-...); а- is
-# the phonetic spelling of о- («ахуеть»).
-_P = (r"(?:за|по|на|вы|от|ото|до|у|раз|рас|роз|об|обо|о|а|въ|вь|вз|подъ|подь|под|пере|при|про"
-      r"|недо|ни|из|изъ|со|с)?")
-# For the ёб root a bare с-/о-/а- prefix would hit «себе», «обеда»: only съ-/сь-.
-_P_EB = _P.replace("|о|а|", "|").replace("|со|с)?", "|съ|сь)?")
-
-# (category, pattern) matched against every reading of every word.
-OBSCENE = (
-    ("obscene", rf"^{_P}ху[йяеию]"),                     # хуй, нахуя, охуеть (not хуже, страхуй, хутор)
-    ("obscene", r"^(?:на|по|ни)?ху(?:ли|ле)$"),           # хули (not хулиган)
-    ("obscene", r"п[иеы]з[дж]"),                          # anywhere: спиздил, распиздяй, пиздёж
-    ("obscene", r"^(?:вы|по|раз)?бля(?![хшм])|^бл[еэ]а[тд]ь$"),  # бля, блядь, блеать (not бляха, бляшка)
-    ("obscene", rf"^{_P_EB}[ъь]?еб(?:а(?!й$)|[еиулнкыч]|о[кшл]|$)"),  # ебать, уёбки (not ебонит, eBay)
-    ("obscene", r"(?:долб|мозг|дур|зл)о[ъь]?еб"),           # долбоёб
-    ("obscene", r"^(?:за|на|по|от|вы|до|у|про)ип(?:а(?!ч)|ан|ну|у)|^еп(?:т|та)$"),  # заипали, ёпта
-    ("obscene", r"^пзд|^нах$"),                            # пздц, «иди нах»
-    ("obscene", r"^(?:от|за)?муд(?:ак|ач|ил|озвон|ох|ень)"),  # мудак, мудила (not мудрый, мудрят)
-    ("obscene", r"^манд(?:а|ы|е|у|ой|ою|ам|ами|ах)?$|^мандав[оа]ш"),  # not мандат, мандарин, команда
-    ("obscene", r"^с[цс]?ук(?:а|и|е|у|о|ой|ою|ам|ами|ах|ин|ина|ины)$"),  # not сук, сукно
-    ("obscene", r"^сучар|^суч(?:ий|ьи|ьего|ьей|ьих|ьим)$"),  # not сучок/сучка, сучья (branches)
-    ("obscene", r"^залуп|^г[ао]нд[ао]н"),
-    ("insult", r"^пид[оа]р|^пидр|^педик(?:|и|ов|ам|ами|а|у|ом)$|^шлюх"),  # not скипидар, педикулёз
-)
-
-# ------------------------------------------------------------ data: insults
-# Unambiguous insults: flagged wherever they stand, unless reported («обозвал меня
-# дурой»), about oneself («я дура») or a surname mid-sentence («инспектором Козловым»).
-INSULTS = (
-    r"^идиот(?!изм)", r"^дебил", r"^кретин", r"^имбецил", r"^дегенерат", r"^олигофрен",
-    r"^недоум(?:ок|ки|ка|ку|ком|ков|кам|ками|ках)$",         # not недоумение
-    r"^придур(?:ок|к|ь|оч)", r"^тупиц", r"^тупо(?:рыл|голов|рог|мозг|лоб)", r"^безмозгл",
-    r"^конч(?:е|ен)н?(?:ый|ая|ые|ое|ых|ым|ыми|ого|ому|ую)$", r"^даун(?:ы|ов|ам|ами)$",
-    r"^урод(?:|а|у|ом|е|ы|ов|ам|ами|ах|ина|ины|ище|ища|ец|цы|цев)$",  # not уродливый
-    r"^вырод(?:ок|ки|ка|ку|ком|ков|кам|ками)$", r"^недонос(?:ок|ки|ка)",
-    r"^твар(?:ь|и|ей|ям|ями|ью|юга|ина|ины)$",
-    r"^коз(?:ел|ла|лу|лом|ле|лов|лам|лами|лах|лина|лины)$",   # not козырёк; «козлы» below
-    r"^мраз(?:ь|и|ей|ям|ями|ью|ота|оты|оте|оту|отой|ина|ины)$",
-    r"^свол(?:очь|очи|очей|очам|очами|очью|ота|оты|отой)$",
-    r"^скот(?:ы|ов|ам|ами|ский|ская|ские|ское|ских)$",        # not скотч; «скотина» below
-    r"^подон(?:ок|ки|ка|ку|ком|ков|кам|ками)$", r"^ублюд", r"^ничтожеств",  # not ничтожный
-    r"^гнид(?:а|ы|е|у|ой|ам|ами|ах)$", r"^быдл", r"^чмо$|^чмы$|^чмошн|^чмыр",
-    r"^лох(?:|и|ов|ам|ами|а|у|ом)$", r"^дармоед", r"^бездельни[кц]", r"^бездар(?:ь|и|ей|ям|ями)$",
-    r"^негодя[йиеюя]", r"^мерзав(?:ец|цы|цев|ца|цу|цем|цам|ка|ки)$", r"^подлец", r"^паскуд",
-    r"^падл(?:а|ы|е|у|ой|о)$", r"^гад(?:|ы|ов|ам|ами|ина|ины|ине|ину|иной)$",
-    r"^дур(?:а|ы|е|у|ой|ак|аки|ака|аку|аков|аком|акам|ачье|ында|ынды|ища|ищи|еха)$",  # not дурной
-    r"^олух", r"^бестолоч", r"^говнюк", r"^засран[ец]", r"^ушлеп", r"^лентя(?:й|и|ев|ям|ями)$",
-    r"^хамл(?:о|а|у|ом)$", r"^хамье$", r"^сброд$", r"^людишк", r"^отупе(?:ли|вш|л|ла)", r"^тунеядц",
-    r"^болван(?:|а|у|ом|е|ы|ов|ам|ами|ах)$", r"^упыр(?:ь|и|ей|ям|ями)$",  # not болванка
-)
-# Insults only when aimed at someone (паразиты, крысы in a basement are pests; скотина is
-# livestock; козлы are trestles): flagged when vocative («Бараны, ...»), near вы/ты/ваш in the
-# same clause, next to a staff noun or another insult, or «... из УК».
-ADDRESSED = (
-    r"^паразит(?:|ы|ов|ам|ами)$", r"^свин(?:ья|ьи|ей|ьям|ьями|ота)$", r"^баран(?:|ы|ов|ам|ами)$",
-    r"^шакал(?:|ы|ов|ам|ами)$", r"^клоун(?:|ы|ов|ам|ами)$", r"^крыс(?:а|ы|ам|ами)$",
-    r"^куриц(?:а|ы|ам|ами)$", r"^овц(?:а|ы)$|^овец$", r"^стадо$", r"^обезьян(?:а|ы)$",
-    r"^козлы$", r"^ос(?:ел|лы|лов|лам|ла)$", r"^шкур(?:а|ы)$", r"^скотин(?:а|ы|е|у|ой)$",
-    r"^туп(?:ой|ая|ые|ое|ых|ым|ыми|ого|ому|ую)$", r"^убог(?:ие|ий|ая|их|ое|ими)$",
-    r"^(?:криво|без)рук(?:ий|ая|ие|их|ого|ому|им|ими|ое|ую)$", r"^продажн(?:ые|ый|ая|ое|ых|ыми)$",
-)
-_ORG = r"^(?:ук|тсж|жэк|жэу|жск|управляющ|администрац|инспекц|служб|контор|водоканал)"
-_STAFF = (r"^(?:сотрудни|инспектор|чиновни|начальни|диспетчер|директор|мастер|председател|бухгалтер"
-          r"|служащ|госслужащ|руководител|специалист|слесар|сантехник|управля[йш]к|работник|рабоч)")
-_YOU = r"^(?:вы|ты|ваш|ваша|ваше|ваши|вашего|вашей|вашим|вашу|твой|твоя|твои)$"
-_QUOTING = r"^(?:обзыва|обозв|назва|назыв|оскорб|сказал|говорит|говорил|заявил)"
-
-# ------------------------------------------------------------- data: threats
-# First-person future of killing/maiming verbs (3rd person «убьёт током» is no threat).
-THREAT_WORDS = frozenset("""
-убью убьем убъю поубиваю поубиваем прибью прибьем пришибу зашибу зарежу зарежем прирежу прирежем
-порежу порежем застрелю застрелим пристрелю пристрелим перестреляю перестреляем расстреляю
-расстреляем задушу задушим придушу придушим удушу удавлю утоплю закопаю закопаем урою уроем
-порешу порешим прикончу прикончим замочу замочим грохну грохнем зарублю заколю заколем пырну
-покалечу искалечу изувечу изуродую изобью отметелю отравлю сожгу сожжем подожгу подожжем спалю
-спалим подпалю подпалим взорву взорвем подорву подорвем задавлю раздавлю придавлю угроблю
-четвертую расправлюсь расправимся
-""".split())
-# ...unless about time: «убью на это весь отпуск».
-_FIGURATIVE = r"^(?:время|времени|день|дня|полдня|отпуск|вечер|неделю|выходные|нервы|годы|жизнь)$"
-_BODY = (r"(?:голов\S*|башк\S*|бошк\S*|ноги|ногу|руки|руку|шею|шеи|кишки|язык|морд\S*|рож\S*|зуб\S*"
-         r"|челюст\S*|хребет|глаз\S*|ребра|кости|колен\S*|горло|глотк\S*|уши)")
-_HARM = (r"(?:оторву|поотрываю|сверну|переломаю|поломаю|проломлю|выпущу|вырву|повырываю|повыдергиваю"
-         r"|набью|разобью|выбью|повыбиваю|пробью|размозжу|отрежу|перережу|выколю|перегрызу|порву"
-         r"|пересчитаю|снесу|раскрою|отобью|откручу|скручу|отрублю|прострелю)")
-_KILL = (r"(?:убить|убивать|стрелять|пристрелить|застрелить|расстрелять|расстреливать|перестрелять"
-         r"|повесить|вешать|сжечь|задушить|душить|прибить|зарезать|резать|удавить|закопать)")
-# Patterns over the normalised word stream ("ё"→"е", punctuation dropped).
-THREAT_PHRASES = (
-    r"(?:вам|тебе|вас|им) (?:всем )?не жить|не жить (?:вам|тебе)",           # вам не жить
-    r"не дожив(?:ете|ешь)|ваш\S* (?:\S+ ){0,4}не доживет",                  # not «мама не доживёт»
-    r"(?:вам|тебе) (?:\S+ )?жить осталось|жить (?:вам|тебе) (?:\S+ )?осталось",
-    r"(?:вам|тебе) (?:всем )?(?:конец|хана|не поздоровится)",
-    r"знаю где (?:ты|вы) живе(?:шь|те)|знаю (?:\S+ )?(?:ваш|твой) домашн\S* адрес|жди(?:те)? гостей",
-    r"ходи(?:те)? и оглядывай\S*|оглядывайтесь по сторонам|из ?под земли достан(?:у|ем)",
-    r"кровью (?:умоетесь|умоешься|харкать)|кровав\S* (?:баню|бойню|расправу)|варфоломеевск\S* ночь",
-    r"красного петуха|(?:будете|будешь) гореть|(?:облью|оболью|обольем) (?:\S+ ){0,3}(?:бензином|кислотой)",
-    r"(?:отправлю|отправим) (?:\S+ ){0,3}на тот свет",
-    r"пул\S* в лоб|пущу пулю|(?:ждет|получите?|получишь) пул\S*",
-    r"живым (?:\S+ ){0,3}не (?:выйдешь|уйдешь|выйдете|уйдете)",
-    r"не (?:выйдешь|уйдешь|выйдете|уйдете) (?:\S+ ){0,3}живым",
-    r"уничтож(?:у|им) (?:\S+ ){0,3}физически|физически (?:\S+ )?уничтож(?:у|им)",
-    r"(?:вас|тебя|их|всех) (?:\S+ ){0,2}к стенке|к стенке (?:\S+ )?(?:вас|тебя|их|всех)",
-    r"(?:перебь|перереж)(?:у|ю|ем) (?:\S+ ){0,2}(?:всех|вас|тебя)|(?:всех|вас|тебя) (?:\S+ )?перереж(?:у|ем)",
-    r"размажу (?:\S+ ){0,2}по (?:стенке|стене|асфальту)|(?:повешу|вздерну) (?:вас|тебя|всех|его)",
-    rf"{_KILL} бы (?:вас|тебя|их)",                                          # задушить бы вас
-    rf"{_KILL} (?:бы )?(?:вас|тебя|их)(?: всех)? (?:мало|надо|нужно|бы)",     # убить вас мало
-    rf"(?:вас|тебя|их) (?:всех )?(?:мало|надо|нужно|бы|следует|стоит) (?:бы )?{_KILL}",
-    r"мало (?:вас|тебя|их) (?:\S+ )?(?:стреляли|били|вешали|душили|резали|убивали)",
-    r"(?:чтоб|чтобы) (?:вы|ты) (?:все )?(?:сдохли|сдох|сдохла|подохли|сгорели|сгнили)",
-    r"(?:сдох|подох)н(?:ете|ешь|ите|и)",
-    r"(?:приду|приеду|придем|приедем|зайду|явлюсь) (?:\S+ ){0,4}с (?:ружьем|топором|ножом|битой|обрезом"
-    r"|пистолетом|автоматом|канистрой|гранатой|стволом|арматурой)",
-    r"(?:в асфальт|в бетон|в землю) (?:\S+ )?(?:закатаю|закатаем|зарою)|закатаю (?:\S+ ){0,2}в (?:асфальт|бетон)",
-    r"пожалеете (?:\S+ )?что (?:\S+ ){0,3}родились",
-)
-# «голову оторву», «зубы выбью» — unless the clause is about oneself («я себе голову разобью»).
-BODY_HARM = rf"{_HARM} (?:\S+ ){{0,3}}{_BODY}|{_BODY} (?:\S+ ){{0,3}}{_HARM}"
-_SELF = r"^(?:себе|себя|сам|сама)$"
-
-# ------------------------------------------------------ data: normalisation
-_VISUAL = str.maketrans("AaBbCcEeHhKkMmOoPpTtXxYyuinr", "АаВьСсЕеНнКкМмОоРрТтХхУуиипг")
-_PHONETIC = str.maketrans("abcdefghijklmnopqrstuvwxyz", "абцдефгхийклмнопкрстуввхыз")
-_DIGITS = str.maketrans("03469", "озчбя")  # 0→о 3→з 4→ч 6→б 9→я
-_DIGRAPHS = (("shch", "щ"), ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"),
-             ("ts", "ц"), ("ya", "я"), ("ja", "я"), ("yu", "ю"), ("ju", "ю"), ("yo", "е"),
-             ("jo", "е"), ("ye", "е"))
-_MASKS = "*#%@$!?"
-# Mask fills: any piece (1-4 letters) of the roots people hide behind asterisks.
-_CORES = ("хуй", "хуе", "хуя", "хую", "пизд", "пизж", "пизде", "бляд", "блят", "ебан", "ебат",
-          "ебал", "ебу", "ебл", "ебн", "муда", "сука", "пидор", "пидар")
-_FILLS: dict[int, tuple[str, ...]] = {
-    n: tuple(sorted({c[i:i + n] for c in _CORES for i in range(len(c) - n + 1)})) for n in range(1, 5)
-}
-_MAX_VARIANTS = 2000  # fills tried per masked word
-_MAX_MASKED_WORDS = 40  # masked words expanded per message
-_ONE_LETTER_WORDS = frozenset("авиксуоя")
-
 _TOKEN = re.compile(r"[^\W_]+(?:[.\-_*#%@$!?]+[^\W_]+)*(?:[*#@]+|\.{2,})?|[*#]+[^\W_]+[^\W_*#]*")
+_SENT_END = re.compile(r"[.!?…\n]")
+_CLAUSE_END = re.compile(r"[.!?…\n,;:()«»\"]")
+_DASH = re.compile(r"[—–]|\s-\s")
+_MASK_RX = re.compile(r"[*#%@$!?]")
+_URLISH = re.compile(r"@|://|www\.", re.I)
+_VOCATIVE_AFTER = re.compile(r"\s*[,!—]")
+_CLOSING_BEFORE = re.compile(r"[,—]\s*$")
 _EMAIL_URL = re.compile(r"\S+@\S+\.\w+|https?://\S+|www\.\S+")
-_CYR = re.compile(r"[а-яё]", re.I)
-_LAT = re.compile(r"[a-z]", re.I)
+_ONE_LETTER_WORDS = frozenset("авиксуоя")
+_MAX_MASKED_WORDS = 40  # masked words expanded per message
 
 
-def _compile(patterns):
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+@cache
+def _obscene_rx() -> tuple[re.Pattern, tuple[tuple[str, re.Pattern], ...]]:
+    """(any root, roots by category), compiled on first use."""
+    return (re.compile("|".join(f"(?:{p})" for _, p in L.OBSCENE)),
+            tuple((cat, re.compile("|".join(f"(?:{p})" for c, p in L.OBSCENE if c == cat)))
+                  for cat in ("obscene", "insult")))
 
 
-_OBSCENE_RX = tuple((cat, _compile(p for c, p in OBSCENE if c == cat)) for cat in ("obscene", "insult"))
-_INSULT_RX = _compile(INSULTS)
-_ADDRESSED_RX = _compile(ADDRESSED)
-_STAFF_RX, _YOU_RX, _QUOTING_RX = re.compile(_STAFF), re.compile(_YOU), re.compile(_QUOTING)
-_ORG_RX, _FIGURATIVE_RX = re.compile(_ORG), re.compile(_FIGURATIVE)
-_PHRASE_RX = tuple((re.compile(rf"(?<!\S)(?:{p})(?!\S)"), None) for p in THREAT_PHRASES) + (
-    (re.compile(rf"(?<!\S)(?:{BODY_HARM})(?!\S)"), re.compile(_SELF)),)
+_PLAIN = re.compile(r"[а-яё]+", re.I)
+_SQUEEZE = re.compile(r"(.)\1+")
 
 
-def _translit(word: str) -> str:
-    w = word.lower()
-    for lat, cyr in _DIGRAPHS:
-        w = w.replace(lat, cyr)
-    w = re.sub(r"(?<=[аеиоуыэюя])y|y$", "й", w)  # huy → хуй, but debily → дебилы
-    return w.translate(_PHONETIC).replace("y", "ы")
+@lru_cache(maxsize=8192)
+def _obscene(raw: str) -> str | None:
+    """мат root in any reading of one word."""
+    any_root, by_category = _obscene_rx()
+    if _PLAIN.fullmatch(raw):  # the usual word: no mask, no look-alike; repeats collapsed
+        low = raw.lower().replace("ё", "е")
+        if not any_root.search(low) and not any_root.search(_SQUEEZE.sub(r"\1", low)):
+            return None
+    readings = M.variants(raw)
+    if not any(any_root.search(v) for v in readings):
+        return None
+    cats = {cat for v in readings for cat, rx in by_category if rx.search(v)}
+    return next((c for c in _PRIORITY if c in cats), None)
 
 
-def _scripts(s: str) -> list[str]:
-    """Latin handling: visual look-alikes, plus phonetic/translit readings."""
-    if not _LAT.search(s):
-        return [s]
-    if _CYR.search(s):
-        return [s.translate(_VISUAL), s.lower().translate(_PHONETIC)]
-    return [s.translate(_VISUAL), _translit(s)]
-
-
-def _unmask(s: str) -> list[str]:
-    """Fill «х*й», «бл**ь», «е..ть», «п@зд@» from the roots; '@'/'$' may also be а/с."""
-    if not any(m in s for m in _MASKS + "~"):
-        return [s]
-    s = s.lstrip(_MASKS + "~")
-    tail = re.search(r"[*#%!?$~]+$", s)
-    tails: tuple[str, ...] = ("",)
-    if tail:  # «на х**», «бл...»: a short stem continued into a root, else a footnote
-        s = s[:tail.start()]
-        if len(s) <= 4:
-            tails += tuple(c[k:] for c in _CORES for k in (1, 2, 3) if s.endswith(c[:k]) and c[k:])
-    out = [s.replace("@", "а").replace("$", "с") + t for t in tails]
-    runs = list(re.finditer(rf"[{re.escape(_MASKS)}~]+", s))
-    if not runs or len(runs) > 2 or not re.search(r"[а-я]", s):  # «п*з*д*а»-style noise: not expanded
-        return out
-    # a run of n masks hides n or n+1 letters; dots («е..ть») are looser: 1-4
-    lengths = [range(1, 5) if "~" in r.group() else (len(r.group()), len(r.group()) + 1) for r in runs]
-    choices = [sum((_FILLS.get(n, ()) for n in ns), ()) for ns in lengths]
-    for combo in itertools.islice(itertools.product(*choices), _MAX_VARIANTS):
-        pieces, last = [], 0
-        for r, fill in zip(runs, combo):
-            pieces += [s[last:r.start()], fill]
-            last = r.end()
-        out.extend("".join(pieces) + s[last:] + t for t in tails)
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _variants(raw: str, collapse_doubles: bool = True) -> frozenset[str]:
-    """All readings of one token; «бляяядь» → «блядь» (doubles too, unless told not to:
-    «поддонки» must not read «подонки» for the insult lists)."""
-    raw = re.sub(r"\.{2,}", lambda m: "~" * len(m.group()), raw)  # «е..ть», «х...»: dots as a mask
-    parts = re.split(r"[.\-_]+", raw)
-    candidates = {"".join(parts), *(parts if len(parts) > 1 else ())}
-    squeeze = r"(.)\1+" if collapse_doubles else r"(.)\1\1+"
-    result: set[str] = set()
-    for cand in candidates:
-        for s in _scripts(cand):
-            s = s.lower().replace("ё", "е")
-            if re.search(r"[а-я]", s):
-                s = s.translate(_DIGITS)
-            for v in _unmask(s):
-                result.update((v, re.sub(squeeze, r"\1", v)))
-    return frozenset(v for v in result if v)
-
-
-def _primary(raw: str) -> str:
-    """One normalised reading of a token, for multi-word patterns."""
-    s = re.sub(r"[.\-_]+", "", raw)
-    s = _scripts(s)[0].lower().replace("ё", "е")
-    return s.translate(_DIGITS) if re.search(r"[а-я]", s) else s
-
-
-# ------------------------------------------------------------------ screen
-@dataclass
+@dataclass(slots=True)
 class _Tok:
     raw: str
     start: int
@@ -280,31 +95,53 @@ class _Tok:
     sent: int  # sentence index
     clause: int  # clause index (commas, colons, quotes split clauses; a dash does not)
     vocative: bool = False  # in a short (≤2 words) opening clause ending in ',', '!' or '—'
+    closing: bool = False  # in a short (≤3 words) closing clause after a comma or dash
+    dash: bool = False  # a dash stands before it («Ещё раз придёшь — зашибу»)
+    norm: str = ""
+    lex: tuple = ()
+    classes: frozenset = frozenset()
 
 
-def _tokenize(text: str) -> list[_Tok]:
-    clean = _EMAIL_URL.sub(lambda m: " " * len(m.group()), text)
+def _tokenize(text: str) -> tuple[list[_Tok], dict[int, str]]:
+    clean = _EMAIL_URL.sub(lambda m: " " * len(m.group()), text) if _URLISH.search(text) else text
     toks: list[_Tok] = []
+    gaps: list[str] = []  # the text before each token
+    ends: dict[int, str] = {}  # sentence -> punctuation after its last word
     sent = clause = 0
     prev_end = 0
     for m in _TOKEN.finditer(clean):
-        gap = clean[prev_end:m.start()]
-        if re.search(r"[.!?…\n]", gap) or (toks and toks[-1].raw.endswith(".")):
-            sent += 1
-        if re.search(r"[.!?…\n,;:()«»\"]", gap) or not toks or toks[-1].raw.endswith("."):
+        start = m.start()
+        gap = clean[prev_end:start]
+        dotted = bool(toks) and toks[-1].raw.endswith(".")
+        dash = False
+        if not toks:
             clause += 1
-        toks.append(_Tok(m.group(), m.start(), m.end(), sent, clause))
+        elif gap != " " or dotted:  # a single space (the usual gap) changes nothing
+            if dotted or _SENT_END.search(gap):
+                ends[sent] = gap
+                sent += 1
+            if dotted or _CLAUSE_END.search(gap):
+                clause += 1
+            dash = bool(_DASH.search(gap))
+        toks.append(_Tok(m.group(), start, m.end(), sent, clause, dash=dash))
+        gaps.append(gap)
         prev_end = m.end()
+    ends[sent] = clean[prev_end:]
+    gaps.append(ends[sent])
     members: dict[int, list[int]] = {}
     for i, t in enumerate(toks):
         members.setdefault(t.clause, []).append(i)
-    for first, *rest in members.values():  # «Бараны, кто так чинит?», «Свиньи вы, а не служба.»
-        opening = first == 0 or toks[first - 1].sent != toks[first].sent
+    for first, *rest in members.values():  # «Бараны, кто так чинит?», «..., крысы канцелярские.»
         last = rest[-1] if rest else first
-        if opening and not rest[1:] and re.match(r"\s*[,!—]", clean[toks[last].end:]):
+        opening = first == 0 or toks[first - 1].sent != toks[first].sent
+        closing_ = last == len(toks) - 1 or toks[last + 1].sent != toks[last].sent
+        if opening and not rest[1:] and _VOCATIVE_AFTER.match(gaps[last + 1]):
             for k in (first, *rest):
                 toks[k].vocative = True
-    return toks
+        elif closing_ and not opening and len(rest) <= 2 and _CLOSING_BEFORE.search(gaps[first]):
+            for k in (first, *rest):
+                toks[k].closing = True
+    return toks, ends
 
 
 def _spelled_runs(text: str, toks: list[_Tok]):
@@ -331,72 +168,88 @@ def _spelled_runs(text: str, toks: list[_Tok]):
         i = max(j, i + 1)
 
 
-def _word_category(variants: frozenset[str]) -> str | None:
-    """Threat verb or мат root in any reading of one word (threat > obscene > insult)."""
-    if not variants.isdisjoint(THREAT_WORDS):
-        return "threat"
-    cats = {cat for v in variants for cat, rx in _OBSCENE_RX if rx.search(v)}
-    return next((c for c in _PRIORITY if c in cats), None)
+@lru_cache(maxsize=16384)
+def _word(raw: str) -> tuple[str, tuple, frozenset]:
+    """(normalised form, lexicon entries, their classes) of one token as written."""
+    norm = M.primary(raw)
+    lex = _lexicon(norm, raw)
+    return norm, lex, frozenset(e[1] for e in lex)
+
+
+def _lexicon(norm: str, raw: str) -> tuple:
+    entries = M.lookup(norm)
+    for other in M.readings(raw)[1:] if not entries else ():  # «Уbью»: b as б
+        entries = M.lookup(other)
+        if entries:
+            break
+    if "-" in raw:  # «руки-ноги», «сосед-алкоголик»
+        for part in raw.split("-"):
+            entries += M.lookup(M.primary(part))
+    return entries
 
 
 def screen(text: str) -> Verdict:
     """Screen one citizen message under R-3.4; the most serious finding is reported."""
     if not text or not text.strip():
         return CLEAN
-    toks = _tokenize(text)
-    raws = [t.raw for t in toks]
-    masked = [i for i, r in enumerate(raws) if any(m in r for m in _MASKS)]
+    work, pos = M.clean(text)
+    toks, ends = _tokenize(work)
+    if not toks:
+        return CLEAN
+    masked = [i for i, t in enumerate(toks) if _MASK_RX.search(t.raw)]
     for i in masked[_MAX_MASKED_WORDS:]:  # bound the work on adversarial input
-        raws[i] = re.sub(rf"[{re.escape(_MASKS)}]", "", raws[i])
-    norm = [_primary(r) for r in raws]
-    hits: list[tuple[str, int, int]] = []  # (category, start, end) in the original text
-
-    def excused(i: int) -> bool:  # «обозвал меня дурой», «я дура», «инспектором Козловым»
-        t, prev = toks[i], toks[i - 1] if i else None
-        surname = (prev is not None and prev.sent == t.sent and t.raw[:1].isupper() and not t.raw.isupper()
-                   and re.search(r"(?:ов|ев|ин)(?:а|у|ым|ой)?$", norm[i]) is not None)
-        return surname or norm[i - 1:i] in (["я"], ["сам"], ["сама"]) or any(
-            toks[k].sent == t.sent and _QUOTING_RX.search(norm[k]) for k in range(max(0, i - 4), i))
-
-    def addressed(i: int) -> bool:
-        t = toks[i]
-        near = [k for k in range(max(0, i - 3), min(len(toks), i + 4)) if k != i and toks[k].clause == t.clause]
-        return (t.vocative
-                or any(_YOU_RX.search(norm[k]) for k in near)
-                or any(abs(k - i) == 1 and _STAFF_RX.search(norm[k]) for k in near)
-                or any(abs(k - i) <= 2 and (_INSULT_RX.search(norm[k]) or _ADDRESSED_RX.search(norm[k]))
-                       for k in near)
-                or (norm[i + 1:i + 2] == ["из"] and bool(_ORG_RX.search("".join(norm[i + 2:i + 3])))))
-
+        toks[i].raw = re.sub(rf"[{re.escape(M.MASKS)}]", "", toks[i].raw)
+    for t in toks:
+        t.norm, t.lex, t.classes = _word(t.raw)
+    hits: list[tuple[str, int, int]] = []  # (category, first token, last token)
     for i, t in enumerate(toks):
-        cat = _word_category(_variants(raws[i]))
-        if cat == "threat" and any(_FIGURATIVE_RX.search(n) for n in norm[i + 1:i + 5]):
-            cat = None
-        if not cat and not excused(i):
-            strict = _variants(raws[i], collapse_doubles=False)
-            if any(_INSULT_RX.search(v) for v in strict) or (
-                    any(_ADDRESSED_RX.search(v) for v in strict) and addressed(i)):
-                cat = "insult"
+        cat = _obscene(t.raw)
         if cat:
-            hits.append((cat, t.start, t.end))
-
-    for a, b, word in _spelled_runs(text, toks):  # «х у й», «Д е б и л ы»
-        vs = _variants(word)
-        cat = _word_category(vs) or ("insult" if any(_INSULT_RX.search(v) for v in vs) else None)
+            hits.append((cat, i, i))
+    runs = list(_spelled_runs(work, toks))
+    for a, b, word in runs:  # «х у й», «Д е б и л ы», «у б ь ю»
+        cat = _obscene(word)
+        norm = M.primary(word)
+        lex = M.lookup(norm)
         if cat:
-            hits.append((cat, toks[a].start, toks[b].end))
-
-    offsets = list(itertools.accumulate((len(n) + 1 for n in norm[:-1]), initial=0))
-    stream = " ".join(norm)
-    for rx, unless in _PHRASE_RX:
-        for m in rx.finditer(stream):
-            i, j = bisect_right(offsets, m.start()) - 1, bisect_right(offsets, m.end() - 1) - 1
-            clauses = {toks[k].clause for k in range(i, j + 1)}
-            if unless and any(tok.clause in clauses and unless.search(n) for tok, n in zip(toks, norm)):
-                continue
-            hits.append(("threat", toks[i].start, toks[j].end))
-
+            hits.append((cat, a, b))
+        elif any(e[1] == "insult" for e in lex) or unknown_insult(norm):
+            hits.append(("insult", a, b))
+        elif any(e[1] in ("kill", "burn") and "1per" in e[2] for e in lex):
+            hits.append(("threat", a, b))
+    rules = Rules(toks, ends)
+    hits += rules.insults()
+    hits += rules.threats()
     if not hits:
         return CLEAN
-    cat, start, end = min(hits, key=lambda h: (_PRIORITY.index(h[0]), h[1]))
-    return Verdict(True, cat, text[start:end])
+    cat, i, j = min(hits, key=lambda h: (_PRIORITY.index(h[0]), toks[h[1]].start))
+    start, end = toks[i].start, toks[j].end
+    if pos is not None:
+        start, end = pos[start], pos[end - 1] + 1
+    return Verdict(True, cat, _fragment(text[start:end]))
+
+
+def cache_clear() -> None:
+    """Forget per-word results (the loaded dictionaries stay): for cold-cache timing."""
+    M.cache_clear()
+    _word.cache_clear()
+    _obscene.cache_clear()
+    unknown_insult.cache_clear()
+
+
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
+
+
+def _fragment(s: str) -> str:
+    """The words as written, safe for a VARCHAR(200) column: no control characters,
+    at most FRAGMENT_MAX characters, cut at a word boundary with an ellipsis."""
+    s = _INVISIBLE.sub("", _UNSAFE.sub(" ", s)).strip()
+    if len(s) <= FRAGMENT_MAX:
+        return s
+    cut = s[:FRAGMENT_MAX - 1]
+    space = cut.rfind(" ")
+    if space >= FRAGMENT_MAX // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:—-") + "…"
+

@@ -4,7 +4,6 @@ once with one line that names the variable, not a traceback."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
