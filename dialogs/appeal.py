@@ -164,7 +164,13 @@ class Name(Step):
     async def on_text(self, ctx: Context, text: str) -> str | None:
         name = " ".join(text.split())
         if len(name) > 200 or not NAME_RE.match(name):
-            ctx.note(T.NAME_INVALID)
+            words = name.split()
+            if len(name) > 200:
+                ctx.note(T.NAME_TOO_LONG)
+            elif len(words) == 1 and NAME_RE.match(f"{name} {name}"):  # letters, but one word
+                ctx.note(T.NAME_ONE_WORD)
+            else:
+                ctx.note(T.NAME_INVALID)
             return None
         ctx.data["name"] = name
         return after(ctx, "appeal.answer")

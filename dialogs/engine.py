@@ -129,8 +129,12 @@ class Engine:
             return current
         if nxt == HOME:
             return self._reset(ctx, data, HOME)
-        data.setdefault("history", []).append(current)
-        del data["history"][:-20]
+        history = data.setdefault("history", [])
+        if nxt in history:  # forward to a step already behind us («Другой день»): no loop for «Назад»
+            del history[history.index(nxt):]
+        else:
+            history.append(current)
+        del history[:-20]
         return nxt
 
     @staticmethod

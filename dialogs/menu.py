@@ -64,7 +64,10 @@ class Help(Step):
 
     async def show(self, ctx: Context) -> Reply:
         p = ctx.profile
-        text = T.HELP.format(agency=p.agency.name, phone=p.agency.phone, hours=hours_text(ctx),
+        contacts = "".join(template.format(**{key: value}) for template, key, value in (
+            (T.HELP_ADDRESS, "address", p.office.address), (T.HELP_SITE, "site", p.agency.site),
+            (T.HELP_EMAIL, "email", p.agency.email)) if filled(value))
+        text = T.HELP.format(agency=p.agency.name, phone=p.agency.phone, contacts=contacts, hours=hours_text(ctx),
                              now=open_now_text(ctx))
         buttons = [Button(f.question, f"faq:{i}") for i, f in enumerate(p.faq)]
         if p.other_agencies:
@@ -98,13 +101,11 @@ class OtherAgencies(Step):
 
     async def show(self, ctx: Context) -> Reply:
         p = ctx.profile
-        lines = [
-            T.OTHER_AGENCY_LINE.format(
-                name=a.name, handles=a.handles,
-                contacts=a.contacts if filled(a.contacts) else T.CONTACTS_LATER.format(phone=p.agency.phone),
-            )
-            for a in p.other_agencies
-        ]
+        lines = [T.OTHER_AGENCY_LINE.format(name=a.name, handles=a.handles,
+                                            contacts=a.contacts if filled(a.contacts) else "").rstrip()
+                 for a in p.other_agencies]
+        if not all(filled(a.contacts) for a in p.other_agencies):  # said once, not on every line
+            lines.append("\n" + T.CONTACTS_LATER.format(phone=p.agency.phone))
         return Reply(T.OTHER_AGENCIES_TEXT.format(items="\n".join(lines)),
                      [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]])
 

@@ -126,7 +126,7 @@ class StaffAction(StaffStep):
             if value not in (None, ""):
                 details.append(str(value))
         text = T.STAFF_CONFIRM.format(number=appeal.number if appeal else "—",
-                                      action=T.STAFF_ACTION_TITLES.get(ctx.data.get("action"), ""),
+                                      action=T.STAFF_CONFIRM_TITLES.get(ctx.data.get("action"), ""),
                                       details="\n\n".join(details))
         return f"{text}\n\n{T.STAFF_CONFIRM_ADD}" if "text" in pending else text
 

@@ -3,6 +3,7 @@ and produces notices through the outbox in the same transaction (R-3.4–R-3.9).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 from datetime import datetime, timedelta
 
 from services import notices, outbox
@@ -113,7 +114,7 @@ MOVE_NOTICES = {"ask": "appeal.clarification", "answer": "appeal.answered", "ref
 def appeal_params(appeal: Appeal) -> dict:
     return {"appeal_id": appeal.id, "number": appeal.number, "deadline": f"{appeal.deadline:%d.%m.%Y}",
             "status": appeal.status, "answer_channel": appeal.answer_channel,
-            "answer_address": appeal.answer_address}
+            "answer_address": appeal.answer_address, "full_name": appeal.full_name}
 
 
 async def _notify(session: AsyncSession, appeal: Appeal, action: str, *, profile: Profile,
@@ -135,6 +136,7 @@ async def notify_citizen(session: AsyncSession, appeal: Appeal, kind: str, param
                          now: datetime, skip: tuple[str, str] | None = None) -> None:
     """The mandatory channel plus the chosen one (R-2.1, R-2.2); `skip` the chat that saw it already."""
     citizen = await session.get(Citizen, appeal.citizen_id)
+    params = {**params, "date": f"{now.astimezone(ZoneInfo(profile.agency.timezone)):%d.%m.%Y}"}
     # The duplicate channel is the appeal's own choice («Не нужно» included), kept in step with
     # the settings by services.citizens.set_notify.
     targets = await outbox.route(session, citizen, mandatory=(appeal.answer_channel, appeal.answer_address),

@@ -53,6 +53,10 @@ KINDS = {k.name: k for k in (
 )}
 
 
+def _letter_date(params: dict) -> str:
+    return params.get("date") or ""
+
+
 def rating_buttons(appeal_id: int) -> list[list[Button]]:
     """The in-bot rating of a final answer (R-3.9), as on final notices."""
     return [[Button(getattr(T, label), payload.format(appeal_id=appeal_id))] for label, payload in RATING_BUTTONS]
@@ -103,6 +107,14 @@ class Renderer:
         """Messengers get the short variant when the profile keeps answer texts out of them."""
         return channels.is_messenger(channel) and not self.profile.privacy.full_text_in_messengers
 
+    def letter(self, body: str, params: dict, final: bool) -> str:
+        """R-2.2: the answer by post — addressee, date, number, the answer, the survey as text."""
+        url, agency = self.profile.survey_url, self.profile.agency
+        survey = (T.LETTER_SURVEY.format(url=url) if filled(url) else T.LETTER_SURVEY_PHONE.format(phone=agency.phone))
+        return T.LETTER.format(addressee=params.get("full_name") or "", address=params.get("answer_address", ""),
+                               date=_letter_date(params), number=params.get("number", ""), body=body,
+                               survey=survey if final else "", agency=agency.name).replace("\n\n\n\n", "\n\n")
+
     def render(self, kind_name: str, params: dict, channel: str) -> Rendered:
         kind, template = KINDS[kind_name], T.NOTICES[kind_name]
         hide = self.policy.hides(channel)
@@ -112,6 +124,8 @@ class Renderer:
         if hide and any(params.get(k) for k in kind.personal):
             text = f"{text}\n\n{T.PD_READ_ELSEWHERE}"
         text = self.policy.text(text, channel)
+        if channel == "post":  # a paper letter: its own template, the survey link as text
+            return Rendered(self.letter(text, params, kind.final), None, [])
         if kind.final:
             url = self.profile.survey_url
             text = f"{text}\n\n{T.SURVEY.format(url=url) if filled(url) else T.SURVEY_IN_BOT}"

@@ -25,9 +25,9 @@ NOTICE_REOPENED = "Обращение {number} снова в работе. От�
 SURVEY = "Пожалуйста, оцените, как мы поработали: {url}"
 SURVEY_IN_BOT = "Пожалуйста, оцените, как мы поработали: кнопкой под этим сообщением или в разделе «Мои обращения» чат-бота."
 RATE_PROMPT = "Оцените, как мы поработали:"
-RATE_GOOD = "Удовлетворён(а)"
-RATE_PARTLY = "Частично удовлетворён(а)"
-RATE_BAD = "Не удовлетворён(а)"
+RATE_GOOD = "Всё устраивает"
+RATE_PARTLY = "Частично устраивает"
+RATE_BAD = "Не устраивает"
 RATED = "Спасибо за оценку! Она поможет нам работать лучше."
 RATE_UNKNOWN = "Эту оценку не получилось сохранить: обращение не найдено среди ваших."
 ANSWER_CLARIFICATION = "Ответить на вопрос"
@@ -58,3 +58,8 @@ NOTICES = {
     "staff.new_appeal": {"text": STAFF_NEW_APPEAL},
     "staff.transferred": {"text": STAFF_TRANSFERRED},
 }
+
+# A paper letter with the answer (R-2.2: the answer by post).
+LETTER = "{addressee}\n{address}\n\n{date}\n\n{body}\n\n{survey}\n\n{agency}"
+LETTER_SURVEY = "Оценить, как мы поработали, можно по ссылке: {url}"
+LETTER_SURVEY_PHONE = "Оценить, как мы поработали, можно по телефону {phone}."

@@ -56,7 +56,13 @@ STAFF_ASK_COLLEAGUE = "Кому передать обращение?"
 STAFF_ASK_TRANSFER_NOTE = "Добавьте записку коллеге или нажмите «Без записки»."
 STAFF_NO_NOTE = "Без записки"
 STAFF_NO_COLLEAGUES = "Других сотрудников нет."
-STAFF_CONFIRM = "Проверьте и подтвердите.\n\nОбращение {number}: {action}.\n{details}"
+STAFF_CONFIRM = "Проверьте и подтвердите.\n\nОбращение {number}: {action}?\n{details}"
+STAFF_CONFIRM_TITLES = {
+    "take": "взять в работу", "answer": "отправить ответ", "ask": "задать уточняющий вопрос",
+    "redirect": "переадресовать", "refuse": "отказать", "not_consider": "не рассматривать по существу",
+    "override": "отменить решение проверки", "extend": "продлить срок", "transfer": "передать коллеге",
+    "reopen": "вернуть в работу",
+}
 STAFF_CONFIRM_ADD = "Если написать сообщение сейчас, оно добавится к тексту."
 STAFF_CONFIRM_OK = "Подтвердить"
 STAFF_DONE = "Готово: {action}."
@@ -81,9 +87,9 @@ STAFF_VISITS = "Приём сегодня и завтра"
 STAFF_VISITS_TEXT = "Приём.\n\nСегодня:\n{today}\n\nЗавтра:\n{tomorrow}"
 STAFF_VISITS_NONE = "записей нет"
 STAFF_VISIT_LINE = "{time} · {desk} · {name} · {topic} · {status}"
-STAFF_VISIT_STATUS = {"booked": "записан(а)", "attended": "пришёл(ла)", "no_show": "не пришёл(ла)"}
-STAFF_VISIT_ATTENDED = "{time} пришёл(ла)"
-STAFF_VISIT_NO_SHOW = "{time} не пришёл(ла)"
+STAFF_VISIT_STATUS = {"booked": "записан на приём", "attended": "явка", "no_show": "неявка"}
+STAFF_VISIT_ATTENDED = "{time} явка"
+STAFF_VISIT_NO_SHOW = "{time} неявка"
 STAFF_VISIT_MARKED = "Отмечено: {time} — {status}."
 STAFF_VISIT_CANT_MARK = "Отметить нельзя: приём ещё не начался или запись отменена."
 

@@ -32,3 +32,33 @@ async def test_a_later_settings_change_applies_to_open_appeals_R_2_1(app):
     await act(app, "take", staff)
     rows = [r for r in await outbox_rows(app) if r.kind == "appeal.in_work"]
     assert {r.channel for r in rows} == {"email", "telegram"}
+
+
+async def test_back_after_another_day_never_loops_R_6_2(app):
+    """Записаться → topic → a day → «Другой день» → another day → Назад → Назад reaches the topic
+    step, not the time step again (the newcomer issue, item 7)."""
+    from tests.engine.test_visits import add_slots, open_booking
+
+    await add_slots(app)
+    chat = Chat(app)
+    await open_booking(chat)
+    await chat.press("Содержание дома")
+    await chat.press("Чт 05.03")
+    await chat.press("Другой день")
+    await chat.press("Пт 06.03")
+    await chat.press("Назад")
+    assert "Шаг 2 из 4" in chat.text
+    await chat.press("Назад")
+    assert "Шаг 1 из 4" in chat.text and "Содержание дома" in chat.labels
+
+
+async def test_a_one_word_name_is_told_what_is_missing_R_3_2(chat):
+    """«Иванов» is letters: the reply says what is missing, not «write it in letters»."""
+    await chat.command("start")
+    await chat.press("Подать обращение")
+    await chat.press("Содержание дома")
+    await chat.press("Устранить нарушение")
+    await chat.say("В подъезде не работает освещение уже неделю, управляющая компания не отвечает.")
+    await chat.press("Далее")
+    text = await chat.say("Иванов")
+    assert "Нужны и фамилия, и имя" in text and "буквами" not in text

@@ -249,7 +249,7 @@ async def test_move_cancels_the_old_reminder_and_queues_a_new_one_R_6_3(app, cha
     await chat.press("Мои записи")
     await chat.press("Чт 05.03 в 10:00")
     await chat.press("Перенести")
-    assert "Перенос записи на 5 марта" in chat.text
+    assert "Перенос записи с 5 марта" in chat.text
     await chat.press("Пт 06.03")
     text = await chat.press("11:30")
     assert "Запись перенесена" in text and "6 марта 2026 г. (пятница) в 11:30" in text
@@ -428,7 +428,7 @@ async def test_rating_requested_once_after_the_visit_and_stored_R_6_8(app, chat,
     [request] = await rows(app, V.RATING_KIND)
     assert "5 марта 2026 г. (четверг) в 10:00" in request.text and request.address == "1001"
     assert [b["payload"] for r in request.buttons for b in r] == [f"vrate:{first.id}:{s}" for s in (3, 2, 1)]
-    assert [b["label"] for r in request.buttons for b in r][0] == "Удовлетворён(а)"
+    assert [b["label"] for r in request.buttons for b in r][0] == "Всё устраивает"
     stranger = Chat(app, user_id="3003")
     assert "Не нашли этот приём" in await stranger.press_payload(f"vrate:{first.id}:1")
     assert "Спасибо за оценку" in await chat.press_payload(f"vrate:{first.id}:3")

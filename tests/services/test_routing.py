@@ -81,3 +81,19 @@ async def test_privacy_option_keeps_answer_text_out_of_messengers(db_url, tmp_pa
         assert "оцените" in rows["telegram"].text  # R-3.9 still
     finally:
         await app.close()
+
+
+async def test_a_postal_answer_is_a_letter_with_addressee_date_and_survey_as_text_R_2_2(app):
+    """The newcomer issue, item 20: letters get their own template, not the messenger text."""
+    chat = Chat(app)
+    await submit_appeal(chat, postal=POSTAL, name="Иванова Мария Петровна", extra="Не нужно")
+    staff = await add_staff(app)
+    await act(app, "take", staff)
+    await act(app, "answer", staff, note="Предписание выдано.")
+    [letter] = [r for r in await outbox_rows(app) if r.channel == "post"]
+    assert letter.status == "task" and letter.buttons == []
+    lines = letter.text.splitlines()
+    assert lines[0] == "Иванова Мария Петровна" and lines[1] == POSTAL and lines[3] == "03.03.2026"
+    assert "Ответ на обращение ЖН-2026-000001" in letter.text and "Предписание выдано." in letter.text
+    assert "кнопк" not in letter.text and "чат-бот" not in letter.text
+    assert "по телефону +7 (8512) 24-50-22" in letter.text  # no survey link in the profile yet

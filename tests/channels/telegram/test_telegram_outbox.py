@@ -33,7 +33,7 @@ async def bot(fake):
 async def test_notice_is_delivered_split_with_the_keyboard_on_the_last_part(fake, bot):
     fake.add_chat(CHAT)
     assert len(LONG) > 10_000
-    reply = Reply(LONG, [[Button("Удовлетворён(а)", "rate:5:3"), Button("Не удовлетворён(а)", "rate:5:1")]])
+    reply = Reply(LONG, [[Button("Всё устраивает", "rate:5:3"), Button("Не устраивает", "rate:5:1")]])
     await TelegramDeliverer(bot).deliver(str(CHAT), reply, key=1)
     parts = fake.sent_messages(CHAT)
     assert len(parts) == 3 and all(len(p.text) <= 4096 for p in parts)

@@ -43,7 +43,7 @@ async def test_staff_answers_in_telegram_and_the_answer_arrives_everywhere_R_3_8
         assert {r.status for r in (await s.execute(select(OutboxMessage))).scalars()} == {"sent"}
 
     # the citizen rates the answer from the notice
-    await citizen.press("Удовлетворён(а)")
+    await citizen.press("Всё устраивает")
     assert "Спасибо за оценку" in citizen.text
 
 
