@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 
 import texts as T
 from core.events import Inbound, Reply
@@ -20,6 +21,7 @@ from dialogs import (  # noqa: F401,E402
 log = logging.getLogger(__name__)
 
 HOME = "menu"
+UNKNOWN_COMMAND = re.compile(r"\s*/[A-Za-z_]\w*(@\w+)?(\s|$)")
 STAFF_HOME = "staff.menu"
 COMMAND_STEPS = {"appeal": "appeal.topic", "help": "help", "mine": "mine", "settings": "settings",
                  "visit": "visit.topic", "visits": "visit.mine"}
@@ -79,7 +81,9 @@ class Engine:
             return self._reset(ctx, data, COMMAND_STEPS.get(ev.argument or "", home))
         if ev.command == "help":
             return self._reset(ctx, data, "help")
-        if ev.command == "link" and ev.argument:
+        if ev.command == "link":
+            if not ev.argument:  # «/link» alone: ask for the code
+                return self._reset(ctx, data, "link.enter")
             await link.redeem(ctx, ev.argument[:40])
             return self._reset(ctx, data, HOME)
         if ev.command == "status":
@@ -87,6 +91,9 @@ class Engine:
             ctx.data["status_query"] = ev.argument or ""
             return target
 
+        if ev.command is not None or (ev.button is None and ev.text and UNKNOWN_COMMAND.match(ev.text)):
+            ctx.note(T.UNKNOWN_COMMAND)  # never appeal text
+            return current or HOME
         payload = ev.button
         if payload is None and ev.text:
             takes_text = current is not None and STEPS[current].takes_text

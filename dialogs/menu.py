@@ -121,12 +121,23 @@ class StatusLookup(Step):
         back = [[Button(T.MENU_MINE, "menu:mine"), Button(T.MENU, NAV_MENU)]]
         if not query:
             return Reply(T.STATUS_USAGE, back)
-        found = await appeals.owned(ctx.session, ctx.citizen.id, number=query)
-        if found is None:
-            return Reply(T.STATUS_NOT_FOUND.format(number=query[:40]), back)
-        return Reply(appeal_card(ctx, found), back)
+        mine = await appeals.of_citizen(ctx.session, ctx.citizen.id)
+        found = appeals.by_short_number(mine, query)
+        if found is not None:
+            found = await appeals.owned(ctx.session, ctx.citizen.id, appeal_id=found.id)
+            return Reply(appeal_card(ctx, found), back)
+        if not any(ch.isdigit() for ch in query):  # a question, not a number: their appeals to choose from
+            if not mine:
+                return Reply(T.MINE_EMPTY, back)
+            buttons = [Button(T.MINE_ITEM.format(number=a.number, status=T.STATUS_TITLES.get(a.status, a.status)),
+                              f"ap:{a.id}") for a in mine]
+            return Reply(T.STATUS_CHOOSE, [*column(buttons), *back])
+        return Reply(T.STATUS_NOT_FOUND.format(number=query[:40]), back)
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if payload.startswith("ap:") and payload[3:].isdigit():
+            ctx.data = {"appeal_id": int(payload[3:])}
+            return "mine.card"
         return "mine" if payload == "menu:mine" else None
 
     async def on_text(self, ctx: Context, text: str) -> str | None:

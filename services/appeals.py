@@ -95,3 +95,20 @@ async def for_staff(session: AsyncSession, appeal_id: int) -> Appeal | None:
 async def attach_files(session: AsyncSession, file_ids: list[int], citizen_id: int, appeal_id: int) -> None:
     """Files sent with a clarification join the appeal."""
     await rows.attach_files(session, file_ids, citizen_id, appeal_id, only_loose=False)
+
+
+def by_short_number(mine: list[Appeal], query: str) -> Appeal | None:
+    """One of the citizen's own appeals by its number, in full or short: «ЖН-2026-000001»,
+    «000001», «1», «2026-1» (the newest match when several years share the short form)."""
+    digits = [int(part) for part in query.replace("-", " ").replace("/", " ").split() if part.isdigit()]
+    if not digits:
+        return None
+    exact = next((a for a in mine if a.number == query.strip().upper()), None)
+    if exact is not None:
+        return exact
+    seq, year = digits[-1], digits[-2] if len(digits) >= 2 and digits[-2] >= 2000 else None
+    for a in mine:  # newest first
+        _, a_year, a_seq = a.number.rsplit("-", 2)
+        if int(a_seq) == seq and (year is None or int(a_year) == year):
+            return a
+    return None

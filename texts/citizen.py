@@ -128,6 +128,8 @@ APPEAL_CARD = (
     "Срок ответа: до {deadline}\n\nИстория:\n{history}"
 )
 HISTORY_LINE = "{at} — {what}"
+STATUS_CHOOSE = "Номер обращения не понял. Вот ваши обращения — выберите нужное:"
+UNKNOWN_COMMAND = "Такой команды нет. Команды: /start, /menu, /help, /status НОМЕР, /link КОД. Текст без «/» в начале — это сообщение."
 STATUS_USAGE = "Напишите номер обращения, например: /status ЖН-2026-000001"
 STATUS_NOT_FOUND = "Обращение с номером {number} среди ваших не найдено. Проверьте номер."
 STATUS_TITLES = {

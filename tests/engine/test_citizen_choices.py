@@ -62,3 +62,29 @@ async def test_a_one_word_name_is_told_what_is_missing_R_3_2(chat):
     await chat.press("Далее")
     text = await chat.say("Иванов")
     assert "Нужны и фамилия, и имя" in text and "буквами" not in text
+
+
+async def test_commands_never_become_appeal_text(chat, app):
+    """The newcomer issue, item 11: «/foo» and «/file» typed in the text step get a hint."""
+    await chat.command("start")
+    await chat.press("Подать обращение")
+    await chat.press("Содержание дома")
+    await chat.press("Устранить нарушение")
+    hint = await chat.say("/foo")
+    assert "Такой команды нет" in hint
+    await chat.say("/file")
+    await chat.say("Во дворе не вывозят мусор вторую неделю, контейнеры переполнены.")
+    summary = await chat.press("Далее")
+    assert "/foo" not in summary and "/file" not in summary
+
+
+async def test_status_understands_short_numbers_and_questions_R_5_1(chat, app):
+    """/status 1 and /status 000001 find one's own appeal; a question lists one's appeals."""
+    await submit_appeal(chat)
+    for short in ("1", "000001", "2026-1", "жн-2026-000001"):
+        assert "Статус: зарегистрировано" in await chat.command("status", short), short
+    listed = await chat.command("status", "Где мой ответ?")
+    assert "Вот ваши обращения" in listed and "ЖН-2026-000001" in " ".join(chat.labels)
+    assert "Статус:" in await chat.press("ЖН-2026-000001")
+    stranger = Chat(app, "2002")
+    assert "не найдено" in await stranger.command("status", "1")
