@@ -8,6 +8,7 @@ import texts as T
 from core import channels
 from core.events import Button, Reply
 from core.privacy import personal
+from dialogs import drafts
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from services import appeals, citizens, lifecycle
 
@@ -90,10 +91,19 @@ class Text(Step):
         text = ctx.data.get("text", "")
         if not text:
             return Reply(T.ASK_TEXT, [nav_row()])
+        if ctx.data.get("return_to") and not ctx.data.get("text_mode"):  # editing from the summary
+            return Reply(T.TEXT_EDIT_HOW.format(chars=len(text)),
+                         [[Button(T.TEXT_REPLACE, "text:replace"), Button(T.TEXT_ADD, "text:add")], nav_row()])
+        if ctx.data.get("text_mode") == "replace":
+            return Reply(T.TEXT_REPLACE_ASK, [[Button(T.NEXT, "text:next")], nav_row()])
         return Reply(T.TEXT_RECEIVED.format(chars=len(text)), [[Button(T.NEXT, "text:next")], nav_row()])
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if payload in ("text:replace", "text:add"):
+            ctx.data["text_mode"] = payload[5:]
+            return None
         if payload == "text:next" and ctx.data.get("text"):
+            ctx.data.pop("text_mode", None)
             return after(ctx, "appeal.name")
         return None
 
@@ -103,6 +113,8 @@ class Text(Step):
             ctx.note(T.TEXT_EMPTY)
             return None
         limit = ctx.profile.limits.appeal_text_max
+        if ctx.data.pop("text_mode", None) == "replace":
+            ctx.data["text"] = ""
         current = ctx.data.get("text", "")
         if len(current) + len(text) + 2 > limit:
             # Nothing is lost: the whole text becomes a file of the appeal.
@@ -112,6 +124,8 @@ class Text(Step):
             ctx.note(said.format(limit=limit, file=personal(name, "file")))
             return None
         ctx.data["text"] = f"{current}\n\n{text}" if current else text
+        if ctx.data.get("return_to"):
+            ctx.data["text_mode"] = "add"  # further messages add to what was just written
         return None
 
     async def on_files(self, ctx: Context) -> str | None:
@@ -304,7 +318,11 @@ class Summary(Step):
         text = d.get("text", "")
         if len(text) > SUMMARY_TEXT_PREVIEW:
             text = text[:SUMMARY_TEXT_PREVIEW] + f"… (ещё {len(d['text']) - SUMMARY_TEXT_PREVIEW} знаков)"
-        body = T.SUMMARY.format(
+        warning = ""
+        if appeals.screen_text(d.get("text", "")).flagged:  # tell before sending, so it can be edited
+            why = T.ABUSE_WHY.get(appeals.screen_text(d["text"]).category, T.ABUSE_WHY["insult"])
+            warning = T.SUMMARY_ABUSE_WARNING.format(why=why) + "\n\n"
+        body = warning + T.SUMMARY.format(
             topic=topic.title if topic else "—", need=need.title if need else "—",
             name=personal(d.get("name"), "name") or "—",
             answer_where=answer_where(d), notify=notify_label(d.get("extra_channel")),
@@ -345,6 +363,7 @@ class Summary(Step):
         await lifecycle.registered(ctx.session, appeal, profile=ctx.profile, now=ctx.now(),
                                    seen_in=(ctx.event.channel, ctx.event.user_id), staff_chat=ctx.deps.staff_chat)
         ctx.data = {"registered": appeal.id}
+        drafts.forget(ctx)
         return "appeal.done"
 
 

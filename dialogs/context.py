@@ -39,6 +39,8 @@ class Context:
     staff: Staff | None = None  # set when the person is an active staff member
     notes: list[str] = field(default_factory=list)  # said before the next screen
     extra: list[Reply] = field(default_factory=list)  # whole messages before the next screen
+    kept: dict = field(default_factory=dict)  # the dialog state kept across flows (a draft)
+    current: str | None = None  # the step the event arrived at
 
     @property
     def profile(self) -> Profile:

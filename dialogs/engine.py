@@ -15,7 +15,7 @@ from services.privacy import Policy
 
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
-    appeal, link, menu, mine, notices, settings, staff, staff_actions, staff_visits, visits,
+    appeal, drafts, link, menu, mine, notices, settings, staff, staff_actions, staff_visits, visits,
 )
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ class Engine:
             identity = person.identity
             data = copy.deepcopy(person.data)  # a fresh object, so any change is saved
             ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
-            ctx.staff = person.staff
+            ctx.staff, ctx.kept = person.staff, data
             current = person.step if person.step in STEPS else None
+            ctx.current = current
             if current and current.startswith("staff.") and ctx.staff is None:  # no longer staff
                 ctx.note(T.STAFF_ONLY)
                 current = self._reset(ctx, data, HOME)
@@ -117,7 +118,7 @@ class Engine:
             if payload == NAV_MENU:
                 return self._reset(ctx, data, HOME)
             if payload == NAV_CANCEL:
-                ctx.note(T.CANCELLED)
+                ctx.note(T.DRAFT_KEPT if drafts.keep(ctx, data) else T.CANCELLED)
                 return self._reset(ctx, data, HOME)
             if payload == NAV_BACK:
                 history = data.get("history", [])
@@ -146,6 +147,7 @@ class Engine:
 
     @staticmethod
     def _reset(ctx: Context, data: dict, target: str) -> str:
+        drafts.keep(ctx, data)  # leaving a wizard never loses an appeal's text
         ctx.data = {}
         data["history"] = []
         return target

@@ -6,6 +6,7 @@ from services import appeals
 import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, step
 from core.events import Button, Reply
+from dialogs import drafts
 from dialogs.mine import appeal_card
 
 
@@ -14,7 +15,8 @@ class MainMenu(Step):
     name = "menu"
 
     async def show(self, ctx: Context) -> Reply:
-        text = T.MENU_PROMPT
+        waiting, draft_buttons = drafts.waiting(ctx)
+        text = waiting + T.MENU_PROMPT
         if ctx.event.command == "start":
             text = T.WELCOME.format(agency=ctx.profile.agency.short_name) + "\n\n" + text
         buttons = [
@@ -27,7 +29,7 @@ class MainMenu(Step):
         ]
         if ctx.staff:
             buttons.append(Button(T.STAFF_MODE, "menu:staff"))
-        return Reply(text, column(buttons))
+        return Reply(text, [*draft_buttons, *column(buttons)])
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         return {"menu:appeal": "appeal.topic", "menu:mine": "mine", "menu:help": "help",

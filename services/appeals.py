@@ -112,3 +112,8 @@ def by_short_number(mine: list[Appeal], query: str) -> Appeal | None:
         if int(a_seq) == seq and (year is None or int(a_year) == year):
             return a
     return None
+
+
+def screen_text(text: str):
+    """The abuse screen's verdict on a draft (R-3.4), to warn at the summary."""
+    return screen(text)

@@ -88,3 +88,66 @@ async def test_status_understands_short_numbers_and_questions_R_5_1(chat, app):
     assert "Статус:" in await chat.press("ЖН-2026-000001")
     stranger = Chat(app, "2002")
     assert "не найдено" in await stranger.command("status", "1")
+
+
+async def test_edit_text_can_replace_as_well_as_add(chat):
+    """The newcomer issue, item 10."""
+    await submit_to_summary(chat, "Первый вариант текста про протечку крыши в подъезде номер два.")
+    await chat.press("Изменить текст")
+    await chat.press("Заменить текст")
+    await chat.say("Новый текст: крыша течёт над квартирой 12, управляющая компания не приходит.")
+    summary = await chat.press("Далее")
+    while "Проверьте обращение" not in summary:
+        summary = await chat.press(chat.labels[0])
+    assert "Новый текст" in summary and "Первый вариант" not in summary
+
+
+async def test_the_summary_warns_about_words_that_stop_consideration_R_3_4(chat):
+    """The newcomer issue, item 14: the warning comes before sending, with a way to edit."""
+    await submit_to_summary(chat, "Вы там все бездельники и дармоеды, крыша течёт уже месяц!")
+    assert "может быть оставлено без ответа по существу" in chat.text and "Изменить текст" in chat.labels
+
+
+async def submit_to_summary(chat, text: str) -> None:
+    await chat.command("start")
+    await chat.press("Подать обращение")
+    await chat.press("Содержание дома")
+    await chat.press("Устранить нарушение")
+    await chat.say(text)
+    await chat.press("Далее")
+    await chat.say("Иванова Мария Петровна")
+    await chat.press("Электронная почта")
+    await chat.say("ivanova@example.ru")
+    await chat.press("Да, дублировать сюда")
+    if "Согласен(на)" in chat.labels:
+        await chat.press("Согласен(на)")
+    assert "Проверьте обращение" in chat.text
+
+
+async def test_a_draft_survives_menu_help_and_cancel_and_deleting_asks_first(chat, app):
+    """The newcomer issue, item 9: the typed text is never lost silently."""
+    await chat.command("start")
+    await chat.press("Подать обращение")
+    await chat.press("Содержание дома")
+    await chat.press("Устранить нарушение")
+    await chat.say("Сломан лифт во втором подъезде дома 3, третью неделю никто не чинит.")
+    await chat.command("help")
+    menu = await chat.command("menu")
+    assert "неотправленное обращение" in menu
+    resumed = await chat.press("Продолжить обращение")
+    assert "Сломан лифт" in resumed or "знаков" in resumed
+    await chat.press("Далее")
+    await chat.press("Отменить")
+    assert "Черновик сохранён" in chat.text
+    await chat.press("Удалить черновик")
+    assert "Удалить неотправленное обращение?" in chat.text
+    await chat.press("Нет, оставить")
+    assert "неотправленное обращение" in chat.text
+    await chat.press("Удалить черновик")
+    await chat.press("Да, удалить")
+    assert "Черновик удалён" in chat.text and "Продолжить обращение" not in chat.labels
+
+
+async def test_the_draft_is_gone_once_the_appeal_is_sent(chat):
+    await submit_appeal(chat)
+    assert "неотправленное" not in await chat.command("menu")

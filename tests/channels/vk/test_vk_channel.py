@@ -398,8 +398,8 @@ async def test_commands_and_the_start_button(fake, vk_app, polling):
     [appeal] = await rows(vk_app, select(Appeal))
     assert "Статус: зарегистрировано" in await chat.send(f"/STATUS {appeal.number.lower()}")
     assert "Что вы хотите сделать?" in await chat.send("/menu")
-    text = await chat.send("/unknown thing")  # not a command: ordinary text
-    assert "кнопкой" in text
+    text = await chat.send("/unknown thing")  # an unknown command gets a hint, never becomes text
+    assert "Такой команды нет" in text
 
 
 async def test_help_screen_with_many_rows_fits_the_inline_limits(fake, vk_app, polling):
