@@ -74,7 +74,12 @@ class MaxChannel:
         """GET /updates until stop() or cancellation; the marker is kept by the host."""
         self._stop.clear()
         self._task = asyncio.current_task()
-        await self.poller.run(self._stop.is_set, self._fetch_or_stop)
+        try:
+            await self.poller.run(self._stop.is_set, self._fetch_or_stop)
+        except asyncio.CancelledError:
+            if self._stop.is_set():  # stop() dropped a waiting GET /updates
+                return
+            raise
 
     async def _fetch_or_stop(self, seconds: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
