@@ -311,3 +311,16 @@ def test_updates_and_answers_of_the_spec_shape(fake):
     fake.add_user(USER)
     for update in (fake.bot_started(USER, "appeal"), fake.bot_stopped(USER), fake.message_created(USER, "x")):
         max_schema.validate(update, "Update")
+
+
+async def test_token_never_appears_in_logs(fake, max_app, polling, caplog):
+    """The token travels only in the Authorization header: no log line, error or repr carries it."""
+    with caplog.at_level(logging.DEBUG):
+        chat = MaxChat(fake, polling)
+        fake.fail_next("POST /messages", 500, count=5)
+        await chat.command("start")
+        fake.fail_next("GET /updates", 503)
+        fake.release_long_polls()
+        assert "Здравствуйте" in await chat.command("start")
+    assert fake.token not in caplog.text and fake.token not in repr(polling)
+    assert "max: 500" in caplog.text  # the failure itself was logged
