@@ -14,7 +14,7 @@ from tests.journey import submit_appeal
 async def get_code(chat: Chat) -> str:
     await chat.command("start")
     await chat.press("Настройки")
-    text = await chat.press("Связать Telegram и ВКонтакте")
+    text = await chat.press("Связать мессенджеры")
     return re.search(r"/link (\S+)", text).group(1)
 
 
@@ -41,7 +41,7 @@ async def test_code_typed_in_the_settings_screen_works_too(app):
     code = await get_code(tg)
     await vk.command("start")
     await vk.press("Настройки")
-    await vk.press("Связать Telegram и ВКонтакте")
+    await vk.press("Связать мессенджеры")
     await vk.press("Ввести код из другого мессенджера")
     text = await vk.say(code.lower())
     assert "мессенджеры связаны" in text

@@ -52,7 +52,7 @@ async def test_linked_vk_identity_receives_notices_when_chosen_R_2_1(app):
     await submit_appeal(tg, email="a@example.ru")
     await tg.command("start")
     await tg.press("Настройки")
-    text = await tg.press("Связать Telegram и ВКонтакте")
+    text = await tg.press("Связать мессенджеры")
     code = text.split("/link ")[1].split()[0]
     await vk.command("link", code)
     await vk.command("start")
