@@ -105,7 +105,7 @@ async def test_deep_link_and_commands(fake, max_app, polling):
     [appeal] = await rows(max_app, select(Appeal))
     assert "Статус: зарегистрировано" in await chat.send(f"/STATUS {appeal.number.lower()}")
     assert "Что вы хотите сделать?" in await chat.send("/menu")
-    assert "кнопкой" in await chat.send("/unknown thing")  # not a command: ordinary text
+    assert "Такой команды нет" in await chat.send("/unknown thing")  # a hint, never appeal text
 
 
 async def test_forged_or_stale_button_is_out_of_date_and_answered(fake, max_app, polling):

@@ -73,7 +73,7 @@ async def test_staff_in_max_answers_and_the_citizen_gets_it_in_max_and_by_email_
     assert announced and "Иванова" not in announced[0].text
     assert {r.status for r in await outbox(max_app)} == {"sent"}
     # the citizen rates the answer from the notice, in MAX
-    await citizen.press("Удовлетворён(а)")
+    await citizen.press("Всё устраивает")
     assert "Спасибо за оценку" in citizen.text
 
 
