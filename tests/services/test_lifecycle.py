@@ -95,9 +95,9 @@ async def test_illegal_transitions_are_refused_with_a_clear_message(chat, app):
     assert (await appeal(app)).status == "in_work"
 
 
-async def test_deadline_extension_once_with_reason_told_to_citizen(chat, app):
+async def test_deadline_extension_once_with_reason_told_to_citizen_59_FZ_art_12(chat, app):
     await submit_appeal(chat)
-    staff = await add_staff(app)
+    staff = await add_staff(app, role="supervisor")
     await act(app, "take", staff)
     await act(app, "extend", staff, days=30, note="нужна выездная проверка")
     a = await appeal(app)
@@ -118,16 +118,19 @@ async def test_redirect_notice_goes_by_chosen_and_mandatory_channels_R_3_5(chat,
     assert all("передано в Роспотребнадзор" in r.text for r in rows)
 
 
-async def test_abuse_screen_override_puts_the_appeal_in_work_R_3_4(chat, app):
-    """R-3.4: a flagged appeal is kept as "not considered"; staff can override a false positive."""
+async def test_abuse_screen_override_keeps_the_appeal_without_a_word_to_the_citizen_R_3_4(chat, app):
+    """R-3.4, 59-FZ art. 11 p. 3: a flagged appeal is registered; staff override a false positive
+    and the citizen, never told anything negative, gets no notice of it."""
     final = await submit_appeal(chat, text="Вы там все идиоты и дебилы, почините крышу, иначе пожалеете")
-    assert "не может быть рассмотрено по существу" in final
+    assert "зарегистрировано" in final and "по существу" not in final
     a = await appeal(app)
-    assert a.status == "not_considered" and a.abuse_category
+    assert a.status == "registered" and a.abuse_category and a.screen_state == "flagged"
+    before = len(await outbox_rows(app))
     staff = await add_staff(app)
     await act(app, "override", staff)
-    assert (await appeal(app)).status == "in_work"
-    assert "принято к рассмотрению" in (await outbox_rows(app))[-1].text
+    a = await appeal(app)
+    assert a.status == "registered" and a.screen_state == "overridden"
+    assert len(await outbox_rows(app)) == before
 
 
 async def test_transfer_is_recorded_and_not_told_to_the_citizen(chat, app):
