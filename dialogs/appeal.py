@@ -372,7 +372,7 @@ class Done(Step):
             return Reply(T.REGISTERED_NOT_CONSIDERED.format(number=appeal.number, why=why), buttons)
         text = T.REGISTERED.format(number=appeal.number, deadline=f"{appeal.deadline:%d.%m.%Y}")
         if appeal.kind != appeals.APPEAL:
-            buttons.insert(0, [identify_button()])
+            buttons.append([identify_button()])
         return Reply(f"{text}\n\n{kind_line(ctx, appeal)}", buttons)
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:

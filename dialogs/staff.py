@@ -88,7 +88,7 @@ class StaffQueue(StaffStep):
         if not items:
             return Reply(T.STAFF_QUEUE_EMPTY, nav)
         buttons = [Button(T.STAFF_ITEM.format(number=a.number, deadline=f"{a.deadline:%d.%m}")
-                          + T.STAFF_QUEUE_KIND_MARK.get(a.kind, ""), f"sc:{a.id}")
+                          + (T.STAFF_ITEM_MESSAGE if a.kind == "message" else ""), f"sc:{a.id}")
                    for a in items]
         return Reply(T.STAFF_QUEUE.format(title=T.STAFF_QUEUE_TITLES[name]), [*column(buttons), *nav])
 

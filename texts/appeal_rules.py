@@ -92,7 +92,7 @@ STAFF_RULES_REFUSED = {
     "late_reason": "7 дней прошли {redirect_by}: напишите причину опоздания.",
     "not_repeated": "Прекратить переписку можно, только если на этот вопрос уже дан ответ по существу.",
 }
-STAFF_QUEUE_KIND_MARK = {"appeal": "", "message": " · сообщ."}
+STAFF_ITEM_MESSAGE = " · сообщение"
 
 MOVE_REFUSED.update(STAFF_RULES_REFUSED)
 STAFF_ACTION_TITLES.update(STAFF_RULES_TITLES)

@@ -43,15 +43,17 @@ async def test_full_lifecycle_history_and_notices_R_3_6_R_3_8_R_3_9(chat, app):
         assert "оцените" in r.text
         assert [b["payload"] for row in r.buttons for b in row] == ["rate:1:3", "rate:1:2", "rate:1:1"]
     # registration: only e-mail (the chat saw it); in work and the question: both channels
-    status = [(r.channel, r.text.split("\n")[0]) for r in rows if (r.kind.startswith("appeal.") and not KINDS[r.kind].final)]
-    assert status == [("email", "Обращение ЖН-2026-000001 зарегистрировано. Ответ подготовим не позднее 02.04.2026."),
+    status = [(r.channel, r.text.split("\n")[0]) for r in rows
+              if (r.kind.startswith(("appeal.", "message.")) and not KINDS[r.kind].final)]
+    assert status == [("email", "Сообщение ЖН-2026-000001 зарегистрировано. Ответ подготовим не позднее 02.04.2026."),
                       ("email", "Обращение ЖН-2026-000001 взято в работу. Ответ подготовим не позднее 02.04.2026."),
                       ("telegram", "Обращение ЖН-2026-000001 взято в работу. Ответ подготовим не позднее 02.04.2026."),
                       ("email", "По обращению ЖН-2026-000001 специалисту нужно уточнение:"),
                       ("telegram", "По обращению ЖН-2026-000001 специалисту нужно уточнение:")]
-    assert "Какой номер квартиры?" in rows[-3].text
+    assert "Какой номер квартиры?" in rows[-4].text
     staff_rows = [r for r in rows if r.kind.startswith("staff.")]
-    assert [(r.channel, r.address) for r in staff_rows] == []  # no staff existed at registration
+    # no staff existed at registration; the one at work is told the citizen answered
+    assert [(r.kind, r.channel, r.address) for r in staff_rows] == [("staff.clarified", "telegram", "9001")]
     assert any(b["payload"] == "clar:1" for r in rows for row in r.buttons for b in row)
 
 
