@@ -39,7 +39,7 @@ ILLEGAL_TRANSITION = "Так нельзя: обращение {number} сейч�
 STAFF_NEW_APPEAL = (
     "Новое обращение {number}.\nТема: {topic}\nЧто нужно: {need}\nСрок ответа: до {deadline}.{flag}"
 )
-STAFF_NEW_FLAGGED = "\nАвтоматическая проверка: {why} — не рассматривается по существу, проверьте."
+STAFF_NEW_FLAGGED = "\nАвтоматическая проверка отметила: {why}. Гражданину ничего не сообщено: решите в карточке."
 STAFF_OPEN_CARD = "Открыть карточку"
 STAFF_TRANSFERRED = "{colleague} передал(а) вам обращение {number}.{note}"
 STAFF_CLARIFIED = "По обращению {number} гражданин ответил на уточняющий вопрос."
