@@ -338,6 +338,7 @@ class Summary(Step):
         if await Summary._address_refused(ctx):
             return "appeal.answer"
         d, cal, limits = ctx.data, ctx.deps.calendar, ctx.profile.limits
+        identified = await appeal_rules.kind_for(ctx.session, ctx.citizen.id) == appeals.APPEAL
         extra = d.get("extra_channel")
         draft = appeals.Draft(
             topic=d["topic"], need=d["need"], text=d["text"], full_name=d["name"],
@@ -348,8 +349,8 @@ class Summary(Step):
             ctx.session, citizen_id=ctx.citizen.id, channel=ctx.event.channel, draft=draft,
             prefix=ctx.profile.agency.number_prefix, tz=cal.tz, now=ctx.now(),
             deadline_for=lambda day: deadlines.shown(cal, day, limits.deadline_shift),
-            answer_days=limits.answer_days, redirect_days=limits.redirect_days,
-            identified=await appeal_rules.kind_for(ctx.session, ctx.citizen.id) == appeals.APPEAL,
+            answer_days=limits.answer_days if identified else (limits.message_answer_days or limits.answer_days),
+            redirect_days=limits.redirect_days, identified=identified,
         )
         await citizens.remember_contacts(ctx.session, ctx.citizen, draft)
         await lifecycle.registered(ctx.session, appeal, profile=ctx.profile, now=ctx.now(),

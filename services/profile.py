@@ -91,6 +91,7 @@ class Limits(_Strict):
     # The date shown when registration + answer_days falls on a day off: the next or the
     # previous working day (59-FZ art. 12 counts calendar days and says nothing of days off).
     deadline_shift: Literal["next", "previous"] = "next"
+    message_answer_days: int | None = Field(None, ge=1)  # a message's term (not 59-FZ); None: as an appeal
     extend_role: str = "supervisor"  # who may extend the term (art. 12 p. 2: the head or a deputy)
 
 

@@ -72,6 +72,15 @@ async def test_foreign_answer_email_refused_for_a_59_FZ_appeal_art_7_p_3_547_FZ(
     assert "дублировать" in text.lower() or "уведомления" in text.lower()
 
 
+async def test_the_profile_may_give_a_message_its_own_term_547_FZ(chat, app):
+    set_limits(app, message_answer_days=15)
+    await submit_appeal(chat)
+    assert (await appeal(app)).deadline == date(2026, 3, 18)
+    await verify(app)
+    await submit_appeal(chat, text="Во дворе дома 9 не вывозят мусор третью неделю.")
+    assert (await appeal(app, 2)).deadline == date(2026, 4, 2)
+
+
 async def test_message_may_answer_to_any_valid_email_547_FZ(chat, app):
     final = await submit_appeal(chat, email="ivanova@gmail.com")
     assert "зарегистрировано" in final and (await appeal(app)).answer_address == "ivanova@gmail.com"
