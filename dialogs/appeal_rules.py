@@ -118,6 +118,9 @@ async def card_block(ctx: Context, appeal: Appeal) -> str:
     if appeal.screen_state == appeals.FLAGGED:
         lines.append(T.STAFF_SCREENED.format(why=T.ABUSE_WHY.get(appeal.abuse_category or "", ""),
                                              fragment=appeal.abuse_fragment or ""))
+    elif appeal.abuse_category:
+        lines.append(T.STAFF_CARD_ABUSE.format(why=T.ABUSE_WHY.get(appeal.abuse_category, ""),
+                                               fragment=appeal.abuse_fragment or ""))
     if facts.repeats:
         items = ", ".join(T.STAFF_REPEAT_ITEM.format(number=a.number, status=T.STATUS_TITLES.get(a.status, a.status))
                           for a in facts.repeats)
