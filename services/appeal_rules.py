@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from services import notices
 from services.addresses import national_domain, parse_email
-from services.appeals import ANSWERED, APPEAL, EARLY_STATUSES, MESSAGE
+from services.appeals import APPEAL, EARLY_STATUSES, MESSAGE
 from services.notices import ANSWERS, STAFF, STATUS, Kind
 from storage.models import Appeal, AppealEvent
 from storage.repos import appeal_rules as rows
@@ -110,7 +110,3 @@ async def card_facts(session, appeal: Appeal, today: date) -> CardFacts:
     answer = answered.note if answered is not None and asked is not None and answered.id > asked.id else None
     return CardFacts(appeal.kind, appeal.statutory_deadline, redirect_state(appeal, today), chain,
                      asked.note if asked else None, answer)
-
-
-def answered_before(facts: CardFacts) -> bool:
-    return any(a.status == ANSWERED for a in facts.repeats[:1])
