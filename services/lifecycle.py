@@ -123,7 +123,7 @@ def _extend(appeal: Appeal, *, profile: Profile, staff: Staff | None, days: int 
         raise IllegalMove("extend_role")
     if appeal.extended:
         raise IllegalMove("extended")
-    if not days or not 1 <= days <= MAX_EXTENSION_DAYS or not note:
+    if not days or not 1 <= days <= MAX_EXTENSION_DAYS or not (note or "").strip():
         raise IllegalMove("extend_days")
     if today > appeal.deadline:
         raise IllegalMove("extend_late", deadline=f"{appeal.deadline:%d.%m.%Y}")
