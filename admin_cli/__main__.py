@@ -1,4 +1,4 @@
-"""python -m admin_cli: the database, staff members and reception slots."""
+"""python -m admin_cli: the database, staff members, reception slots and the production calendar."""
 from __future__ import annotations
 
 import argparse
@@ -6,10 +6,11 @@ import asyncio
 import sys
 
 import channels  # noqa: F401  (registers every channel)
-from admin_cli import profile, slots, staff
+from admin_cli import calendar, profile, slots, staff
 from pydantic import ValidationError
 
 from bot.settings import Settings, settings_error
+from services.profile import load_profile
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
 
@@ -24,12 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_parser(sub)
     slots.add_parser(sub)
     profile.add_parser(sub)
+    calendar.add_parser(sub)
     return parser
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.area == "profile":
         return profile.run(args, settings)
+    if args.area == "calendar":  # no database needed
+        return calendar.run(args, load_profile(settings.agency_profile))
     engine = make_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)

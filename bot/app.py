@@ -14,7 +14,7 @@ from core.events import Inbound, Reply
 from core.heap import freeze_startup_heap  # noqa: F401  (re-exported for the runner)
 from dialogs.context import Deps
 from dialogs.engine import Engine
-from services import intake
+from services import intake, verification
 from services.calendar import Hours, WorkCalendar
 from services.profile import Profile, load_profile
 from storage import migrate
@@ -76,6 +76,8 @@ class App:
         await intake.save_cursor(self.sessionmaker, self.db_gate, channel, name, value, self.engine.deps.clock())
 
     async def close(self) -> None:
+        if self.engine.deps.identification is not None:
+            await self.engine.deps.identification.close()
         await self.db.dispose()
 
 
@@ -95,7 +97,14 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
         staff_chat=("telegram", settings.staff_chat_telegram) if settings.staff_chat_telegram else None,
         clock=clock or utc_now,
     )
-    return App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps), writer_gate(db))
+    gate = writer_gate(db)
+    deps.identification = verification.make_service(
+        issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None,
+        scopes=settings.oidc_scopes, public_base_url=settings.public_base_url, sessionmaker=sessionmaker,
+        clock=deps.clock, gate=gate)
+    deps.public_base_url = settings.public_base_url
+    return App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps), gate)
 
 
 def setup_logging(level: str) -> None:

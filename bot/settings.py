@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core import channels
@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     staff_chat_telegram: str | None = Field(None, alias="STAFF_CHAT_TELEGRAM")
+    # Identification through an OpenID Connect provider (59-FZ art. 4, 7 as amended by 547-FZ);
+    # off without OIDC_ISSUER and OIDC_CLIENT_ID. The provider returns to PUBLIC_BASE_URL/id/callback.
+    oidc_issuer: str | None = Field(None, alias="OIDC_ISSUER")
+    oidc_client_id: str | None = Field(None, alias="OIDC_CLIENT_ID")
+    oidc_client_secret: SecretStr | None = Field(None, alias="OIDC_CLIENT_SECRET")
+    oidc_scopes: str = Field("openid profile", alias="OIDC_SCOPES")
+    public_base_url: str = Field("", alias="PUBLIC_BASE_URL")
 
     _env_file: Any = PrivateAttr(".env")
     _blocks: dict = PrivateAttr(default_factory=dict)

@@ -9,8 +9,9 @@ from core import channels
 from core.events import Button, Reply
 from core.privacy import personal
 from dialogs import drafts
+from dialogs.appeal_rules import identify_button, kind_line
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
-from services import appeals, citizens, lifecycle
+from services import appeal_rules, appeals, citizens, deadlines, lifecycle
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
@@ -213,13 +214,15 @@ class Email(Step):
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         if payload == "email:known" and ctx.citizen.email:
-            return self._set(ctx, ctx.citizen.email)
+            return await self.on_text(ctx, ctx.citizen.email)
         return None
 
     async def on_text(self, ctx: Context, text: str) -> str | None:
-        email = text.strip()
-        if len(email) > 254 or not EMAIL_RE.match(email):
-            ctx.note(T.EMAIL_INVALID)
+        # 59-FZ art. 7 p. 3 (547-FZ): one mailbox, in .ru/.рф/.su for an appeal under the law.
+        kind = await appeal_rules.kind_for(ctx.session, ctx.citizen.id)
+        email, problem = appeal_rules.email_problem(text, kind)
+        if problem:
+            ctx.note(problem)
             return None
         return self._set(ctx, email)
 
@@ -332,6 +335,7 @@ class Summary(Step):
             [Button(T.SEND, "sum:send")],
             [Button(T.EDIT_TEXT, "sum:text"), Button(T.EDIT_TOPIC, "sum:topic")],
             [Button(T.EDIT_NAME, "sum:name"), Button(T.EDIT_ADDRESS, "sum:answer")],
+            [identify_button()],
             [Button(T.CANCEL, "nav:cancel")],
         ], replace=True)
 
@@ -346,8 +350,23 @@ class Summary(Step):
         return None
 
     @staticmethod
+    async def _address_refused(ctx: Context) -> bool:
+        """Identified since the address was given: a foreign e-mail is refused now (art. 7 p. 3)."""
+        if ctx.data.get("answer_channel") != "email":
+            return False
+        kind = await appeal_rules.kind_for(ctx.session, ctx.citizen.id)
+        _, problem = appeal_rules.email_problem(ctx.data.get("answer_address", ""), kind)
+        if problem:
+            ctx.note(problem)
+            ctx.data["return_to"] = "appeal.summary"
+        return bool(problem)
+
+    @staticmethod
     async def _register(ctx: Context) -> str:
-        d, cal = ctx.data, ctx.deps.calendar
+        if await Summary._address_refused(ctx):
+            return "appeal.answer"
+        d, cal, limits = ctx.data, ctx.deps.calendar, ctx.profile.limits
+        identified = await appeal_rules.kind_for(ctx.session, ctx.citizen.id) == appeals.APPEAL
         extra = d.get("extra_channel")
         draft = appeals.Draft(
             topic=d["topic"], need=d["need"], text=d["text"], full_name=d["name"],
@@ -357,7 +376,9 @@ class Summary(Step):
         appeal = await appeals.register(
             ctx.session, citizen_id=ctx.citizen.id, channel=ctx.event.channel, draft=draft,
             prefix=ctx.profile.agency.number_prefix, tz=cal.tz, now=ctx.now(),
-            deadline_for=lambda day: cal.deadline(day, ctx.profile.limits.answer_days),
+            deadline_for=lambda day: deadlines.shown(cal, day, limits.deadline_shift),
+            answer_days=limits.answer_days if identified else (limits.message_answer_days or limits.answer_days),
+            redirect_days=limits.redirect_days, identified=identified,
         )
         await citizens.remember_contacts(ctx.session, ctx.citizen, draft)
         await lifecycle.registered(ctx.session, appeal, profile=ctx.profile, now=ctx.now(),
@@ -379,7 +400,10 @@ class Done(Step):
         if appeal.status == appeals.NOT_CONSIDERED:
             why = T.ABUSE_WHY.get(appeal.abuse_category or "", T.ABUSE_WHY["insult"])
             return Reply(T.REGISTERED_NOT_CONSIDERED.format(number=appeal.number, why=why), buttons)
-        return Reply(T.REGISTERED.format(number=appeal.number, deadline=f"{appeal.deadline:%d.%m.%Y}"), buttons)
+        text = T.REGISTERED.format(number=appeal.number, deadline=f"{appeal.deadline:%d.%m.%Y}")
+        if appeal.kind != appeals.APPEAL:
+            buttons.append([identify_button()])
+        return Reply(f"{text}\n\n{kind_line(ctx, appeal)}", buttons)
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         return "mine" if payload == "menu:mine" else None

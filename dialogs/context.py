@@ -26,6 +26,8 @@ class Deps:
     allowed_mime: frozenset[str]
     clock: Callable[[], datetime] = utc_now
     staff_chat: tuple[str, str] | None = None  # (channel, chat id) for announcements
+    identification: Any = None  # services.identification.IdentificationService; None: off
+    public_base_url: str = ""  # where the identification links point
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from services import appeals
 from services.notices import rating_buttons
 import texts as T
+from dialogs.appeal_rules import withdraw_buttons
 from dialogs.context import NAV_MENU, Context, Step, column, step
 from core.events import Button, Reply
 
@@ -79,4 +80,5 @@ class AppealCardStep(Step):
         elif found.status in appeals.FINAL:
             text += "\n\n" + T.RATE_PROMPT
             extra = rating_buttons(found.id)
+        extra = [*extra, *withdraw_buttons(found)]
         return Reply(text, [*extra, *nav])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from services import citizens
 import texts as T
 from dialogs.appeal import notify_label
+from dialogs.appeal_rules import identified_line, identify_button
 from dialogs.context import NAV_MENU, Context, Step, column, step
 from core import channels
 from core.events import Button, Reply
@@ -19,6 +20,7 @@ class Settings(Step):
         mailing = await citizens.active_consent(ctx.session, c.id, citizens.MAILING)
         text = T.SETTINGS.format(notify=notify_label(c.notify_channel),
                                  mailing=T.MAILING_ON if mailing else T.MAILING_OFF)
+        text = f"{text}\n{await identified_line(ctx)}"
         buttons = []
         here = ctx.event.channel
         if channels.is_messenger(here) and c.notify_channel != here:
@@ -30,6 +32,7 @@ class Settings(Step):
         buttons.append(Button(T.MAILING_WITHDRAW, "set:mailing:off") if mailing
                        else Button(T.MAILING_GRANT, "set:mailing:on"))
         buttons.append(Button(T.LINK_BUTTON, "set:link"))
+        buttons.append(identify_button())
         return Reply(text, [*column(buttons), [Button(T.MENU, NAV_MENU)]])
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:

@@ -11,6 +11,7 @@ from services.lifecycle import FINAL, OPEN
 import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, global_button, step
 from core.events import Button, OutFile, Reply
+from dialogs.appeal_rules import card_block, rule_buttons
 from dialogs.mine import local, status_title
 from services import citizens
 
@@ -54,14 +55,15 @@ class StaffMenu(StaffStep):
 
     async def show(self, ctx: Context) -> Reply:
         n = await staffdesk.counts(ctx.session, ctx.staff, today(ctx))
-        queues = {k: n[k] for k in staffdesk.QUEUES if k != "flagged"}
+        queues = {k: n[k] for k in staffdesk.QUEUES if k not in ("flagged", "redirect")}
         text = T.STAFF_MENU.format(name=ctx.staff.name, role=T.ROLE_TITLES.get(ctx.staff.role, ctx.staff.role),
                                    letters=n["letters"], failed=n["failed"], **queues)
         return Reply(text, [
             [Button(T.STAFF_Q_NEW.format(n=n["new"]), "sq:new"), Button(T.STAFF_Q_MINE.format(n=n["mine"]), "sq:mine")],
             [Button(T.STAFF_Q_OVERDUE.format(n=n["overdue"]), "sq:overdue"),
              Button(T.STAFF_Q_SOON.format(n=n["soon"]), "sq:soon")],
-            [Button(T.STAFF_Q_FLAGGED.format(n=n["flagged"]), "sq:flagged")],
+            [Button(T.STAFF_Q_FLAGGED.format(n=n["flagged"]), "sq:flagged"),
+             Button(T.STAFF_Q_REDIRECT.format(n=n["redirect"]), "sq:redirect")],
             [Button(T.STAFF_LETTERS.format(n=n["letters"]), "st:letters"),
              Button(T.STAFF_FAILED.format(n=n["failed"]), "st:failed")],
             [Button(T.STAFF_VISITS, "st:visits")],
@@ -86,7 +88,8 @@ class StaffQueue(StaffStep):
         nav = [[Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]]
         if not items:
             return Reply(T.STAFF_QUEUE_EMPTY, nav)
-        buttons = [Button(T.STAFF_ITEM.format(number=a.number, deadline=f"{a.deadline:%d.%m}"), f"sc:{a.id}")
+        buttons = [Button(T.STAFF_ITEM.format(number=a.number, deadline=f"{a.deadline:%d.%m}")
+                          + (T.STAFF_ITEM_MESSAGE if a.kind == "message" else ""), f"sc:{a.id}")
                    for a in items]
         return Reply(T.STAFF_QUEUE.format(title=T.STAFF_QUEUE_TITLES[name]), [*column(buttons), *nav])
 
@@ -135,9 +138,7 @@ async def card_text(ctx: Context, appeal: Appeal) -> str:
         redirect_by=f"{redirect_by.astimezone(ctx.deps.calendar.tz):%d.%m.%Y}",
         assignee=assignee.name if assignee else T.STAFF_NOBODY, name=personal(appeal.full_name, "name"), answer=answer,
         contacts=personal(contacts, "phone"), channels=channels or T.STAFF_NONE,
-        abuse=T.STAFF_CARD_ABUSE.format(why=T.ABUSE_WHY.get(appeal.abuse_category, ""),
-                                        fragment=personal(appeal.abuse_fragment, "text"))
-        if appeal.abuse_category else "",
+        abuse=await card_block(ctx, appeal),  # 59-FZ: kind, terms, 7 days, screen, repeats, clarification
         failures=T.STAFF_CARD_FAILURES.format(items="; ".join(f"{f.channel}: {f.last_error}" for f in failures))
         if failures else "",
         text=personal(text, "text"), files=personal(", ".join(f.file_name for f in appeal.files), "file") or T.STAFF_NONE,
@@ -155,8 +156,7 @@ def action_buttons(ctx: Context, appeal: Appeal) -> list[list[Button]]:
     if s in (appeals.REGISTERED, appeals.IN_WORK):
         rows.append([Button(T.STAFF_REDIRECT, f"sa:redirect:{a}"), Button(T.STAFF_REFUSE, f"sa:refuse:{a}")])
         rows.append([Button(T.STAFF_NOT_CONSIDER, f"sa:not_consider:{a}")])
-    if s == appeals.NOT_CONSIDERED and appeal.abuse_category:
-        rows.append([Button(T.STAFF_OVERRIDE, f"sa:override:{a}")])
+    rows += rule_buttons(ctx, appeal)  # dialogs/appeal_rules.py
     if s in OPEN:
         row = [Button(T.STAFF_TRANSFER, f"sa:transfer:{a}")]
         if not appeal.extended:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import texts as T
 from core.events import Reply
 from dialogs.context import Context, column, step
+from dialogs.appeal_rules import late_day
 from dialogs.staff import StaffStep
 from services import lifecycle, staffdesk
 from core.events import Button
@@ -11,9 +12,10 @@ from core.events import Button
 TEXT_LIMIT = 4000
 # What each action asks for, in order. Fields ending in "?" may be skipped.
 FIELDS = {
-    "take": [], "override": [], "reopen": [],
+    "take": [], "override": [], "reopen": [], "confirm_abuse": [],
+    "court": ["text", "late_reason?"], "stop": ["text"],
     "answer": ["text"], "ask": ["text"],
-    "redirect": ["agency", "text"],
+    "redirect": ["agency", "text", "late_reason?"],  # a late one needs a reason (59-FZ art. 8 p. 3)
     "refuse": ["refusal", "extra?"],
     "not_consider": ["category"],
     "extend": ["days", "text"],
@@ -42,7 +44,9 @@ async def execute(ctx: Context, action: str, appeal_id: int, pending: dict) -> N
         if not appeal.abuse_category:
             appeal.abuse_category = pending.get("category")
     elif action == "redirect":
-        kwargs.update(agency=pending.get("agency"), note=pending.get("text"))
+        kwargs.update(agency=pending.get("agency"), note=pending.get("text"), late_reason=pending.get("late_reason"))
+    elif action == "court":
+        kwargs.update(note=pending.get("text"), late_reason=pending.get("late_reason"))
     elif action == "extend":
         kwargs.update(days=pending.get("days"), note=pending.get("text"))
     elif action == "transfer":
@@ -77,6 +81,14 @@ class StaffAction(StaffStep):
         field = missing(ctx)
         cancel = [[Button(T.CANCEL, "nav:back")]]
         profile = ctx.profile
+        if field == "late_reason?":  # asked only past the 7 days
+            late = late_day(ctx, await lifecycle.load(ctx.session, ctx.data.get("appeal_id", 0)))
+            if late:
+                return Reply(T.STAFF_ASK_LATE_REASON.format(day=late), cancel)
+            ctx.data["pending"]["late_reason"] = ""
+            field = missing(ctx)
+        if field == "text" and ctx.data["action"] in ("court", "stop"):
+            return Reply(T.STAFF_ASK_COURT_NOTE if ctx.data["action"] == "court" else T.STAFF_ASK_STOP_NOTE, cancel)
         if field == "text" and ctx.data["action"] == "answer":
             canned = [Button(c.title, f"sv:canned:{i}") for i, c in enumerate(profile.canned_replies)]
             return Reply(T.STAFF_ASK_ANSWER, [*column(canned), *cancel])
@@ -154,7 +166,7 @@ class StaffAction(StaffStep):
         field = missing(ctx)
         if field is None and "text" in ctx.data.get("pending", {}):
             field, text = "text", f"{ctx.data['pending']['text'].rstrip()} {text.strip()}"  # adds to a template
-        if field not in ("text", "extra?", "note?"):
+        if field not in ("text", "extra?", "note?", "late_reason?"):
             ctx.note(T.USE_BUTTONS)
             return None
         text = text.strip()

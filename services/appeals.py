@@ -17,7 +17,13 @@ REDIRECTED = "redirected"
 ANSWERED = "answered"
 REFUSED = "refused"
 NOT_CONSIDERED = "not_considered"
-FINAL = frozenset({REDIRECTED, ANSWERED, REFUSED, NOT_CONSIDERED})
+STOPPED = "stopped"  # art. 11 p. 5: correspondence on the matter stopped
+RETURNED = "returned"  # art. 11 p. 2: a court decision is appealed, returned with an explanation
+WITHDRAWN = "withdrawn"  # the citizen withdrew it before an answer
+EARLY_STATUSES = frozenset({REGISTERED, IN_WORK})  # a redirect or a return is still possible
+FINAL = frozenset({REDIRECTED, ANSWERED, REFUSED, NOT_CONSIDERED, STOPPED, RETURNED})
+APPEAL, MESSAGE = "appeal", "message"  # 59-FZ as amended by 547-FZ: identified or not
+FLAGGED, CONFIRMED, OVERRIDDEN = "flagged", "confirmed", "overridden"  # the abuse screen's flag
 
 
 @dataclass
@@ -42,11 +48,18 @@ async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
 
 async def register(
     session: AsyncSession, *, citizen_id: int, channel: str, draft: Draft, prefix: str,
-    tz: ZoneInfo, deadline_for, now: datetime,
+    tz: ZoneInfo, deadline_for, now: datetime, identified: bool = False, answer_days: int | None = None,
+    redirect_days: int = 7,
 ) -> Appeal:
-    """Store the appeal with its first history entries. A flagged text is kept, not considered."""
+    """Store the appeal with its first history entries. A text the screen flags is registered
+    like any other and waits for an official's decision (art. 11 p. 3: the body *may* leave it
+    unanswered); nothing tells the citizen before that.
+
+    With `answer_days`, the statutory day is registration + answer_days and `deadline_for(day)`
+    gives the date shown for it; without, `deadline_for(registration day)` gives the date shown."""
     local_today = now.astimezone(tz).date()
     verdict = screen(draft.text)
+    statutory = local_today + timedelta(days=answer_days) if answer_days is not None else None
     appeal = Appeal(
         number=await next_number(session, prefix, local_today.year),
         citizen_id=citizen_id,
@@ -59,11 +72,15 @@ async def register(
         answer_address=draft.answer_address,
         notify_channel=draft.notify_channel,
         extra_channel=draft.extra_channel,
-        status=NOT_CONSIDERED if verdict.flagged else REGISTERED,
+        status=REGISTERED,
+        kind=APPEAL if identified else MESSAGE,
         abuse_category=verdict.category,
         abuse_fragment=verdict.fragment,
+        screen_state=FLAGGED if verdict.flagged else None,
         registered_at=now,
-        deadline=deadline_for(local_today),
+        statutory_deadline=statutory,
+        deadline=deadline_for(statutory if statutory is not None else local_today),
+        redirect_by=local_today + timedelta(days=redirect_days),
     )
     session.add(appeal)
     await session.flush()
@@ -71,8 +88,7 @@ async def register(
                             action="registered", status_to=REGISTERED))
     if verdict.flagged:
         session.add(AppealEvent(appeal_id=appeal.id, at=now + timedelta(microseconds=1),
-                                actor="system", action="screened", status_from=REGISTERED,
-                                status_to=NOT_CONSIDERED, note=verdict.category))
+                                actor="system", action="screened", note=verdict.category))
     await rows.attach_files(session, draft.file_ids, citizen_id, appeal.id)
     await session.flush()
     return appeal

@@ -3,12 +3,12 @@ and produces notices through the outbox in the same transaction (R-3.4–R-3.9).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
-from datetime import datetime, timedelta
 
-from services import notices, outbox
-from services.appeals import (ANSWERED, CLARIFICATION, FINAL, IN_WORK, NOT_CONSIDERED, REDIRECTED,
-                              REFUSED, REGISTERED)
+from services import appeal_rules, deadlines, notices, outbox
+from services.appeals import (ANSWERED, CLARIFICATION, CONFIRMED, FINAL, FLAGGED, IN_WORK, NOT_CONSIDERED,
+                              OVERRIDDEN, REDIRECTED, REFUSED, REGISTERED, RETURNED, STOPPED, WITHDRAWN)
 from services.profile import Profile
 from storage.db import Session as AsyncSession
 from storage.models import Appeal, AppealEvent, Citizen, Staff
@@ -16,7 +16,8 @@ from storage.repos import appeals as appeal_rows
 from storage.repos import staff as staff_rows
 
 OPEN = frozenset({REGISTERED, IN_WORK, CLARIFICATION})
-MAX_EXTENSION_DAYS = 30
+MAX_EXTENSION_DAYS = deadlines.MAX_EXTENSION_DAYS
+EARLY = frozenset({REGISTERED, IN_WORK})
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,12 @@ MOVES = {
     "refuse": Move(frozenset({REGISTERED, IN_WORK}), REFUSED),
     "redirect": Move(frozenset({REGISTERED, IN_WORK}), REDIRECTED),
     "not_consider": Move(frozenset({REGISTERED, IN_WORK}), NOT_CONSIDERED),
-    "override": Move(frozenset({NOT_CONSIDERED}), IN_WORK),
+    # The abuse screen only flags; an official confirms (art. 11 p. 3) or overrides.
+    "confirm_abuse": Move(EARLY, NOT_CONSIDERED),
+    "override": Move(OPEN, None),
+    "withdraw": Move(OPEN, WITHDRAWN),  # by the citizen, before an answer
+    "stop": Move(EARLY, STOPPED, supervisor=True),  # art. 11 p. 5
+    "court": Move(EARLY, RETURNED),  # art. 11 p. 2
     "reopen": Move(FINAL, IN_WORK, supervisor=True),
     "extend": Move(OPEN, None),
     "transfer": Move(OPEN, None),
@@ -56,43 +62,76 @@ async def load(session: AsyncSession, appeal_id: int) -> Appeal | None:
 async def act(session: AsyncSession, appeal: Appeal, action: str, *, profile: Profile, now: datetime,
               staff: Staff | None = None, citizen_id: int | None = None, note: str | None = None,
               agency: str | None = None, to_staff: Staff | None = None, days: int | None = None,
-              deadline_for=None) -> None:
-    """Apply one move. `staff` acts, or the citizen (`citizen_id`) for "clarified"."""
+              deadline_for=None, calendar=None, late_reason: str | None = None) -> None:
+    """Apply one move. `staff` acts, or the citizen (`citizen_id`) for "clarified" and "withdraw".
+    `calendar` (or a bound `deadline_for` of one) gives the working days for an extension."""
     move = MOVES.get(action)
     if move is None or appeal.status not in move.sources:
         raise IllegalMove("status", number=appeal.number, status=appeal.status)
     if move.supervisor and (staff is None or staff.role != "supervisor"):
         raise IllegalMove("supervisor")
-    if action == "override" and not appeal.abuse_category:
+    if action in ("withdraw", "clarified") and citizen_id != appeal.citizen_id:
+        raise IllegalMove("status", number=appeal.number, status=appeal.status)
+    if action in ("override", "confirm_abuse") and appeal.screen_state != FLAGGED:
         raise IllegalMove("override")
+    if action == "stop":  # art. 11 p. 5: the same matter was already answered in writing
+        earlier = await session.get(Appeal, appeal.repeat_of_id) if appeal.repeat_of_id else None
+        if earlier is None or earlier.status != ANSWERED:
+            raise IllegalMove("not_repeated")
+    today = now.astimezone(ZoneInfo(profile.agency.timezone)).date()
+    late = appeal.redirect_by is not None and today > appeal.redirect_by
+    if action in ("redirect", "court") and late and not (late_reason or "").strip():
+        raise IllegalMove("late_reason", redirect_by=f"{appeal.redirect_by:%d.%m.%Y}")
     if action == "extend":
-        if appeal.extended:
-            raise IllegalMove("extended")
-        if not days or not 1 <= days <= MAX_EXTENSION_DAYS or not note:
-            raise IllegalMove("extend_days")
-        appeal.deadline = deadline_for(appeal.deadline, days) if deadline_for else appeal.deadline + timedelta(days)
-        appeal.extended = True
+        _extend(appeal, profile=profile, staff=staff, days=days, note=note, today=today,
+                calendar=calendar or getattr(deadline_for, "__self__", None))
     if action == "transfer":
         if to_staff is None or not to_staff.active:
             raise IllegalMove("colleague")
         appeal.assigned_staff_id = to_staff.id
     if action == "take" and staff is not None:
         appeal.assigned_staff_id = staff.id
-    if action in ("answer", "refuse", "redirect", "ask", "extend") and not (note or "").strip():
+    if action in ("answer", "refuse", "redirect", "ask", "extend", "court") and not (note or "").strip():
         raise IllegalMove("text")
     if action == "redirect" and not agency:
         raise IllegalMove("agency")
+    if action in ("override", "confirm_abuse"):
+        appeal.screen_state = OVERRIDDEN if action == "override" else CONFIRMED
 
     before = appeal.status
     if move.target:
         appeal.status = move.target
+    history = _history_note(action, note, agency, to_staff, days)
+    if late and action in ("redirect", "court"):
+        history = f"{history} (после 7 дней: {late_reason.strip()})"
     session.add(AppealEvent(
         appeal_id=appeal.id, at=now, actor="citizen" if citizen_id else ("staff" if staff else "system"),
         actor_id=citizen_id or (staff.id if staff else None), action=action,
-        status_from=before, status_to=move.target, note=_history_note(action, note, agency, to_staff, days),
+        status_from=before, status_to=move.target, note=history,
     ))
     await session.flush()
     await _notify(session, appeal, action, profile=profile, note=note, agency=agency, now=now, before=before)
+    if action == "clarified":
+        await tell_staff_clarified(session, appeal, profile=profile, now=now)
+
+
+def _extend(appeal: Appeal, *, profile: Profile, staff: Staff | None, days: int | None, note: str | None,
+            today, calendar) -> None:
+    """59-FZ art. 12 p. 2: at most 30 days added to the statutory day, once, by the head (the role
+    the profile names), before the term has run out."""
+    if staff is None or staff.role not in {profile.limits.extend_role, "supervisor"}:
+        raise IllegalMove("extend_role")
+    if appeal.extended:
+        raise IllegalMove("extended")
+    if not days or not 1 <= days <= MAX_EXTENSION_DAYS or not (note or "").strip():
+        raise IllegalMove("extend_days")
+    if today > appeal.deadline:
+        raise IllegalMove("extend_late", deadline=f"{appeal.deadline:%d.%m.%Y}")
+    base = appeal.statutory_deadline or appeal.deadline
+    appeal.statutory_deadline = deadlines.extended(base, days)
+    appeal.deadline = (deadlines.shown(calendar, appeal.statutory_deadline, profile.limits.deadline_shift)
+                       if calendar is not None else appeal.statutory_deadline)
+    appeal.extended = True
 
 
 def _history_note(action, note, agency, to_staff, days) -> str | None:
@@ -108,7 +147,8 @@ def _history_note(action, note, agency, to_staff, days) -> str | None:
 # The notice each move sends the citizen; transfers and repeated takes are internal.
 MOVE_NOTICES = {"ask": "appeal.clarification", "answer": "appeal.answered", "refuse": "appeal.refused",
                 "redirect": "appeal.redirected", "not_consider": "appeal.not_considered",
-                "override": "appeal.overridden", "extend": "appeal.extended", "reopen": "appeal.reopened"}
+                "confirm_abuse": "appeal.not_considered", "extend": "appeal.extended", "reopen": "appeal.reopened",
+                "withdraw": "appeal.withdrawn", "stop": "appeal.stopped", "court": "appeal.court_returned"}
 
 
 def appeal_params(appeal: Appeal) -> dict:
@@ -128,7 +168,8 @@ async def _notify(session: AsyncSession, appeal: Appeal, action: str, *, profile
     params.update({"appeal.clarification": {"question": note}, "appeal.answered": {"text": note},
                    "appeal.refused": {"reason": note}, "appeal.redirected": {"agency": agency, "reason": note},
                    "appeal.not_considered": {"abuse": appeal.abuse_category or note},
-                   "appeal.extended": {"reason": note}}.get(kind, {}))
+                   "appeal.extended": {"reason": note}, "appeal.stopped": {"reason": note},
+                   "appeal.court_returned": {"reason": note}}.get(kind, {}))
     await notify_citizen(session, appeal, kind, params, profile=profile, now=now)
 
 
@@ -150,13 +191,14 @@ async def notify_citizen(session: AsyncSession, appeal: Appeal, kind: str, param
 async def registered(session: AsyncSession, appeal: Appeal, *, profile: Profile, now: datetime,
                      seen_in: tuple[str, str], staff_chat: tuple[str, str] | None = None) -> None:
     """Tell the citizen's other channels (the chat they wrote from already saw it), and staff on
-    duty without the citizen's personal data."""
+    duty without the citizen's personal data. A repeat of an earlier appeal is linked first."""
+    await appeal_rules.link_repeat(session, appeal)
     params = appeal_params(appeal)
     if appeal.status == NOT_CONSIDERED:
         kind = "appeal.not_considered"
         params["abuse"] = appeal.abuse_category
     else:
-        kind = "appeal.registered"
+        kind = "appeal.registered" if appeal.kind == "appeal" else "message.registered"
     await notify_citizen(session, appeal, kind, params, profile=profile, now=now, skip=seen_in)
     await announce_to_staff(session, appeal, profile=profile, now=now, staff_chat=staff_chat)
 
@@ -179,7 +221,7 @@ async def announce_to_staff(session: AsyncSession, appeal: Appeal, *, profile: P
     topic, need = profile.topic(appeal.topic), profile.need(appeal.need)
     params = {"appeal_id": appeal.id, "number": appeal.number, "topic": topic.title if topic else appeal.topic,
               "need": need.title if need else appeal.need, "deadline": f"{appeal.deadline:%d.%m.%Y}",
-              "flag_category": appeal.abuse_category}
+              "flag_category": appeal.abuse_category if appeal.screen_state == FLAGGED else None}
     targets = await staff_targets(session, await staff_rows.active(session))
     if staff_chat:  # a staff group chat gets the same announcement
         targets.append(staff_chat)
@@ -195,3 +237,13 @@ async def tell_colleague(session: AsyncSession, colleague: Staff, appeal: Appeal
         params = {"appeal_id": appeal.id, "number": appeal.number, "colleague": by.name, "transfer_note": note}
         notices.add(session, notices.Renderer(profile), "staff.transferred", targets=targets, params=params,
                     appeal_id=appeal.id, not_before=now)
+
+
+async def tell_staff_clarified(session: AsyncSession, appeal: Appeal, *, profile: Profile, now: datetime) -> None:
+    """The assigned staff member (everyone on duty if nobody is) learns the citizen answered."""
+    assignee = await session.get(Staff, appeal.assigned_staff_id) if appeal.assigned_staff_id else None
+    members = [assignee] if assignee is not None and assignee.active else await staff_rows.active(session)
+    targets = await staff_targets(session, members)
+    if targets:
+        notices.add(session, notices.Renderer(profile), "staff.clarified", targets=targets,
+                    params={"appeal_id": appeal.id, "number": appeal.number}, appeal_id=appeal.id, not_before=now)

@@ -89,6 +89,11 @@ class Limits(_Strict):
     visits_max_future: int = Field(2, ge=1)  # future visits one citizen may hold at once
     visit_min_lead_hours: int = Field(3, ge=0)  # no booking closer than this to the start
     visit_booking_days: int = Field(14, ge=1)  # how many days ahead the citizen is offered
+    # The date shown when registration + answer_days falls on a day off: the next or the
+    # previous working day (59-FZ art. 12 counts calendar days and says nothing of days off).
+    deadline_shift: Literal["next", "previous"] = "next"
+    message_answer_days: int | None = Field(None, ge=1)  # a message's term (not 59-FZ); None: as an appeal
+    extend_role: str = "supervisor"  # who may extend the term (art. 12 p. 2: the head or a deputy)
 
 
 class Privacy(_Strict):
@@ -113,6 +118,8 @@ class Profile(_Strict):
     other_agencies: list[OtherAgency] = []
     faq: list[Faq] = []
     canned_replies: list[Canned] = []
+    # Where a message becomes a formal appeal under 59-FZ: the Gosuslugi / ПОС form (547-FZ).
+    appeal_form_url: str = ""
 
     @field_validator("topics", "needs", "refusals")
     @classmethod

@@ -7,7 +7,7 @@ from storage.models import Appeal, OutboxMessage, Staff
 from storage.repos import outbox as outbox_rows
 from storage.repos import staff as rows
 
-QUEUES = ("new", "mine", "overdue", "soon", "flagged")
+QUEUES = ("new", "mine", "overdue", "soon", "flagged", "redirect")
 
 
 async def staff_for(session, channel: str, external_id: str) -> Staff | None:

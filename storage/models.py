@@ -121,6 +121,12 @@ class Appeal(Base):
     deadline: Mapped[date] = mapped_column(Date)
     assigned_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     extended: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # 59-FZ as amended by 547-FZ: "appeal" from an identified citizen, otherwise "message".
+    kind: Mapped[str] = mapped_column(String(12), default="message", server_default="message")
+    statutory_deadline: Mapped[date | None] = mapped_column(Date)  # registration + 30 days, unshifted
+    redirect_by: Mapped[date | None] = mapped_column(Date)  # art. 8 p. 3 and art. 11 p. 2: 7 days
+    screen_state: Mapped[str | None] = mapped_column(String(12))  # flagged | confirmed | overridden
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id"))  # art. 11 p. 5
 
     citizen: Mapped[Citizen] = relationship()
     events: Mapped[list[AppealEvent]] = relationship(
@@ -332,3 +338,4 @@ Index("uq_visits_active_slot", Visit.slot_id, unique=True,
       sqlite_where=Visit.status != "cancelled", postgresql_where=Visit.status != "cancelled")
 
 import storage.consult_models  # noqa: E402,F401  (the consultation line's tables)
+import storage.appeal_rules_models  # noqa: E402,F401  (identification, 59-FZ rules)

@@ -3,6 +3,7 @@
 Short sentences, plain words, no legalese. Meaning is never carried by emoji alone (R-6.7).
 Placeholders use str.format names. One module per area; all are read as `texts.NAME`.
 """
+from texts.appeal_rules import *  # noqa: F401,F403
 from texts.citizen import *  # noqa: F401,F403
 from texts.notices import *  # noqa: F401,F403
 from texts.privacy import *  # noqa: F401,F403

@@ -156,6 +156,9 @@ STATUS_TITLES = {
     "answered": "дан ответ",
     "refused": "отказано",
     "not_considered": "не рассматривается по существу",
+    "stopped": "переписка прекращена",
+    "returned": "возвращено: обжалуется решение суда",
+    "withdrawn": "отозвано вами",
 }
 ACTION_TITLES = {
     "registered": "зарегистрировано",
@@ -163,9 +166,10 @@ ACTION_TITLES = {
     "ask": "специалист задал уточняющий вопрос",
     "clarified": "вы ответили на вопрос",
     "extend": "срок ответа продлён",
-    "override": "принято к рассмотрению",
+    "withdraw": "вы отозвали обращение",
 }
-HIDDEN_ACTIONS = {"transfer"}  # internal to staff
+# Internal to staff: the abuse screen only flags, and an official decides (59-FZ art. 11 p. 3).
+HIDDEN_ACTIONS = {"transfer", "screened", "override", "repeat"}
 
 # Help and contacts (R-5.1, R-5.2–5.3, R-5.11)
 HELP = (

@@ -101,3 +101,21 @@ def page(status: int, *lines: str, code: str | None = None) -> web.Response:
            'max-width:32em;margin:3em auto;padding:0 1em}.code{color:#666;font-size:14px}</style>'
            f'</head><body>{body}</body></html>')
     return web.Response(status=status, text=doc, content_type="text/html", charset="utf-8", headers=HEADERS)
+
+
+def identification_routes(web_app: web.Application, app) -> bool:
+    """Mount identification on any aiohttp application, for the assistant `app` (bot.app.App):
+    a verified login is bound to the citizen and told in their chat, in one transaction.
+    Returns False (and adds nothing) when no provider is configured."""
+    from services import verification
+
+    service = getattr(app.engine.deps, "identification", None)
+    if service is None:
+        return False
+
+    async def on_identified(citizen_ref: str, identified: Identified) -> None:
+        async with app.db_gate, app.sessionmaker() as session, session.begin():
+            await verification.bind(session, identified, profile=app.profile, now=app.engine.deps.clock())
+
+    add_identification_routes(web_app, service, on_identified)
+    return True

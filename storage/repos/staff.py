@@ -8,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Appeal, Staff, StaffIdentity
 
-REGISTERED, IN_WORK, CLARIFICATION, NOT_CONSIDERED = "registered", "in_work", "clarification", "not_considered"
+REGISTERED, IN_WORK, CLARIFICATION = "registered", "in_work", "clarification"
 OPEN = (REGISTERED, IN_WORK, CLARIFICATION)
 SOON_DAYS = 3
+REDIRECT_SOON_DAYS = 2
 
 
 async def by_identity(session: AsyncSession, channel: str, user_id: str) -> Staff | None:
@@ -37,8 +38,12 @@ def _where(queue: str, staff: Staff, today: date):
         return [Appeal.status.in_(OPEN), Appeal.deadline < today]
     if queue == "soon":
         return [Appeal.status.in_(OPEN), Appeal.deadline >= today, Appeal.deadline <= today + timedelta(days=SOON_DAYS)]
-    if queue == "flagged":
-        return [Appeal.status == NOT_CONSIDERED, Appeal.abuse_category.is_not(None)]
+    if queue == "flagged":  # the abuse screen only flags: an official decides (59-FZ art. 11 p. 3)
+        return [Appeal.status.in_(OPEN), Appeal.screen_state == "flagged"]
+    if queue == "redirect":  # 59-FZ art. 8 p. 3: the 7 days for a redirect run out soon
+        return [Appeal.status.in_((REGISTERED, IN_WORK)), Appeal.redirect_by >= today,
+                Appeal.redirect_by <= today + timedelta(days=REDIRECT_SOON_DAYS),
+                (Appeal.assigned_staff_id == staff.id) | Appeal.assigned_staff_id.is_(None)]
     raise ValueError(queue)
 
 

@@ -40,6 +40,8 @@ async def test_staff_take_and_answer_from_the_queue_R_3_8_R_3_9(chat, app, staff
 
 
 async def test_refuse_with_template_redirect_and_extend(chat, app, staff_chat):
+    """59-FZ art. 12 p. 2: the head extends the term (the operator is refused)."""
+    await add_staff(app, name="Руководитель", role="supervisor", telegram_id="9009")
     await submit_appeal(chat)
     await submit_appeal(chat)
     await staff_chat.command("start")
@@ -60,7 +62,15 @@ async def test_refuse_with_template_redirect_and_extend(chat, app, staff_chat):
     await staff_chat.press("+14 дн.")
     await staff_chat.say("Нужен ответ управляющей компании")
     text = await staff_chat.press("Подтвердить")
-    assert "срок продлён" in text and "Продлить срок" not in staff_chat.labels
+    assert "Продлить срок может только руководитель" in text
+    boss = Chat(app, "9009", "telegram")
+    await boss.command("start")
+    await boss.press_payload("sc:2")
+    await boss.press("Продлить срок")
+    await boss.press("+14 дн.")
+    await boss.say("Нужен ответ управляющей компании")
+    text = await boss.press("Подтвердить")
+    assert "срок продлён" in text and "Продлить срок" not in boss.labels
     await staff_chat.press("Переадресовать")
     await staff_chat.press("Роспотребнадзор")
     await staff_chat.say("Качество воды проверяет Роспотребнадзор.")

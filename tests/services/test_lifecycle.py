@@ -43,15 +43,17 @@ async def test_full_lifecycle_history_and_notices_R_3_6_R_3_8_R_3_9(chat, app):
         assert "оцените" in r.text
         assert [b["payload"] for row in r.buttons for b in row] == ["rate:1:3", "rate:1:2", "rate:1:1"]
     # registration: only e-mail (the chat saw it); in work and the question: both channels
-    status = [(r.channel, r.text.split("\n")[0]) for r in rows if (r.kind.startswith("appeal.") and not KINDS[r.kind].final)]
-    assert status == [("email", "Обращение ЖН-2026-000001 зарегистрировано. Ответ подготовим не позднее 02.04.2026."),
+    status = [(r.channel, r.text.split("\n")[0]) for r in rows
+              if (r.kind.startswith(("appeal.", "message.")) and not KINDS[r.kind].final)]
+    assert status == [("email", "Сообщение ЖН-2026-000001 зарегистрировано. Ответ подготовим не позднее 02.04.2026."),
                       ("email", "Обращение ЖН-2026-000001 взято в работу. Ответ подготовим не позднее 02.04.2026."),
                       ("telegram", "Обращение ЖН-2026-000001 взято в работу. Ответ подготовим не позднее 02.04.2026."),
                       ("email", "По обращению ЖН-2026-000001 специалисту нужно уточнение:"),
                       ("telegram", "По обращению ЖН-2026-000001 специалисту нужно уточнение:")]
-    assert "Какой номер квартиры?" in rows[-3].text
+    assert "Какой номер квартиры?" in rows[-4].text
     staff_rows = [r for r in rows if r.kind.startswith("staff.")]
-    assert [(r.channel, r.address) for r in staff_rows] == []  # no staff existed at registration
+    # no staff existed at registration; the one at work is told the citizen answered
+    assert [(r.kind, r.channel, r.address) for r in staff_rows] == [("staff.clarified", "telegram", "9001")]
     assert any(b["payload"] == "clar:1" for r in rows for row in r.buttons for b in row)
 
 
@@ -95,9 +97,9 @@ async def test_illegal_transitions_are_refused_with_a_clear_message(chat, app):
     assert (await appeal(app)).status == "in_work"
 
 
-async def test_deadline_extension_once_with_reason_told_to_citizen(chat, app):
+async def test_deadline_extension_once_with_reason_told_to_citizen_59_FZ_art_12(chat, app):
     await submit_appeal(chat)
-    staff = await add_staff(app)
+    staff = await add_staff(app, role="supervisor")
     await act(app, "take", staff)
     await act(app, "extend", staff, days=30, note="нужна выездная проверка")
     a = await appeal(app)
@@ -118,16 +120,19 @@ async def test_redirect_notice_goes_by_chosen_and_mandatory_channels_R_3_5(chat,
     assert all("передано в Роспотребнадзор" in r.text for r in rows)
 
 
-async def test_abuse_screen_override_puts_the_appeal_in_work_R_3_4(chat, app):
-    """R-3.4: a flagged appeal is kept as "not considered"; staff can override a false positive."""
+async def test_abuse_screen_override_keeps_the_appeal_without_a_word_to_the_citizen_R_3_4(chat, app):
+    """R-3.4, 59-FZ art. 11 p. 3: a flagged appeal is registered; staff override a false positive
+    and the citizen, never told anything negative, gets no notice of it."""
     final = await submit_appeal(chat, text="Вы там все идиоты и дебилы, почините крышу, иначе пожалеете")
-    assert "не может быть рассмотрено по существу" in final
+    assert "зарегистрировано" in final and "по существу" not in final
     a = await appeal(app)
-    assert a.status == "not_considered" and a.abuse_category
+    assert a.status == "registered" and a.abuse_category and a.screen_state == "flagged"
+    before = len(await outbox_rows(app))
     staff = await add_staff(app)
     await act(app, "override", staff)
-    assert (await appeal(app)).status == "in_work"
-    assert "принято к рассмотрению" in (await outbox_rows(app))[-1].text
+    a = await appeal(app)
+    assert a.status == "registered" and a.screen_state == "overridden"
+    assert len(await outbox_rows(app)) == before
 
 
 async def test_transfer_is_recorded_and_not_told_to_the_citizen(chat, app):

@@ -280,12 +280,14 @@ async def test_other_content_gets_a_polite_hint(fake, polling, content):
 
 
 # ------------------------------------------------------------------ R-3.4 through Telegram
-async def test_abusive_appeal_is_registered_but_not_considered_R_3_4(fake, polling, tg_app):
+async def test_abusive_appeal_is_registered_and_flagged_for_an_official_R_3_4(fake, polling, tg_app):
+    """59-FZ art. 11 p. 3: the screen only flags; the citizen is told nothing negative."""
     chat = TgChat(fake, polling)
     final = await submit_appeal(chat, text="Крыша течёт третий год, а управляющей компании на всё похуй.")
-    assert "не может быть рассмотрено по существу" in final
+    assert "зарегистрировано" in final and "не может быть рассмотрено" not in final
     [appeal] = await rows(tg_app, select(Appeal))
-    assert appeal.status == "not_considered" and appeal.abuse_category == "obscene"
+    assert appeal.status == "registered" and appeal.abuse_category == "obscene"
+    assert appeal.screen_state == "flagged"
 
 
 # ------------------------------------------------------------------ the token stays secret
