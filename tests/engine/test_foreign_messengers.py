@@ -77,7 +77,7 @@ async def test_a_whole_journey_in_telegram_sends_no_personal_data_into_it(app):
     await act(app, "ask", staff, note=QUESTION)
     await tg.press_payload("clar:1")
     await tg.say(CLARIFIED)
-    await act(app, "extend", staff, days=10, note=REASONS[0])
+    await act(app, "extend", boss, days=10, note=REASONS[0])
     await act(app, "answer", staff, note=ANSWER)
     await act(app, "reopen", boss)
     await act(app, "refuse", staff, note=REASONS[1])
