@@ -7,5 +7,7 @@ from texts.citizen import *  # noqa: F401,F403
 from texts.notices import *  # noqa: F401,F403
 from texts.staff import *  # noqa: F401,F403
 from texts.visits import *  # noqa: F401,F403
+from texts.mailing import *  # noqa: F401,F403
+from texts.personal_data import *  # noqa: F401,F403
 
 NOTICES.update(VISIT_NOTICES)  # noqa: F405
