@@ -1,4 +1,4 @@
-"""python -m admin_cli: the database, staff members and reception slots."""
+"""python -m admin_cli: the database, staff members, reception slots, mailings and personal data."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 import channels  # noqa: F401  (registers every channel)
-from admin_cli import slots, staff
+from admin_cli import mailing, personal_data, slots, staff
 from bot.settings import Settings
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply all migrations")
     staff.add_parser(sub)
     slots.add_parser(sub)
+    mailing.add_parser(sub)
+    personal_data.add_parser(sub)
     return parser
 
 
@@ -32,6 +34,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             print("database is up to date")
             return 0
         sessions = make_sessionmaker(engine)
+        if args.area == "mailing":
+            return await mailing.run(args, settings, sessions)
+        if args.area == "personal-data":
+            return await personal_data.run(args, settings, sessions)
         async with sessions() as session, session.begin():
             if args.area == "slots":
                 return await slots.run(args, session)

@@ -19,16 +19,19 @@ log = logging.getLogger(__name__)
 SENDER_INTERVAL = 1.0
 RATINGS_INTERVAL = 60.0
 HOUSEKEEPING_INTERVAL = 3600.0
+PURGE_INTERVAL = 6 * 3600.0  # 152-FZ art. 21: lapsed data goes within 30 days; this is well inside
 
 
 def periodic_jobs(app: App, sender: OutboxSender) -> list:
     async def housekeeping() -> int:
         return await forget_old(app.sessionmaker)
 
+    from services.personal_data import purge_job
     from services.visits import rating_job
 
+    purge = purge_job(app.sessionmaker, app.engine.deps.files, app.profile, app.engine.deps.clock)
     return [(sender.run_once, SENDER_INTERVAL), (housekeeping, HOUSEKEEPING_INTERVAL),
-            (rating_job(app), RATINGS_INTERVAL)]
+            (rating_job(app), RATINGS_INTERVAL), (purge, PURGE_INTERVAL)]
 
 
 def make_sender(app: App, deliverers: dict) -> OutboxSender:

@@ -92,6 +92,11 @@ class Limits(_Strict):
 class Privacy(_Strict):
     # False: foreign messengers get only "your appeal has an answer", the text goes by e-mail.
     full_text_in_messengers: bool = True
+    policy_url: str = ""  # the agency's personal data policy (152-FZ art. 18.1)
+    archive_years: int = Field(5, ge=1)  # appeals and answers are kept, then anonymised (59-FZ records)
+    draft_days: int = Field(7, ge=1)  # unfinished drafts and their files
+    consultation_days: int = Field(365, ge=1)  # consultations and callback requests
+    left_days: int = Field(30, ge=1)  # a channel identity that cannot be reached and is silent this long
 
 
 class Profile(_Strict):

@@ -13,7 +13,6 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from services import citizens, mailing
-from storage.models import Consent
 from tests.mailing_helpers import BASE, SECRET, citizen_with, new_mailing, sender
 from web.server import make_app
 
