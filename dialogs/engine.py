@@ -7,7 +7,7 @@ import logging
 import texts as T
 from core.events import Inbound, Reply
 from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
-from services import intake
+from services import intake, personal_data
 from services.notices import relay
 from services.dialog_state import DialogStore
 
@@ -108,6 +108,10 @@ class Engine:
             if payload == NAV_MENU:
                 return self._reset(ctx, data, HOME)
             if payload == NAV_CANCEL:
+                if (current or "").startswith("appeal.") and ctx.data.get("files"):
+                    # «Черновик удалён» means it: the draft's files go now (152-FZ art. 21 part 4).
+                    await personal_data.drop_draft_files(ctx.session, ctx.deps.files, ctx.citizen.id,
+                                                         list(ctx.data["files"]))
                 ctx.note(T.CANCELLED)
                 return self._reset(ctx, data, HOME)
             if payload == NAV_BACK:

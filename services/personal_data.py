@@ -136,6 +136,14 @@ async def requests(session, open_only: bool = False) -> list[DataRequest]:
     return await rows.requests(session, open_only)
 
 
+async def drop_draft_files(session, files, citizen_id: int, file_ids: list[int]) -> int:
+    """A cancelled draft's files: rows and bytes (those of the person, not yet in an appeal)."""
+    shas = await rows.delete_draft_files(session, citizen_id, file_ids)
+    for sha in shas:
+        files.delete(sha)
+    return len(shas)
+
+
 # --- the purge (152-FZ art. 21 part 4-5; 59-FZ records kept for the archive period) ---
 
 

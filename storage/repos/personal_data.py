@@ -60,6 +60,12 @@ async def draft_files(session: AsyncSession, before: datetime) -> list[StoredFil
     return await _all(session, select(StoredFile).where(StoredFile.appeal_id.is_(None), StoredFile.created_at < before))
 
 
+async def delete_draft_files(session: AsyncSession, citizen_id: int, ids: list[int]) -> list[str]:
+    mine = await _all(session, select(StoredFile.id).where(StoredFile.id.in_(ids), StoredFile.citizen_id == citizen_id,
+                                                          StoredFile.appeal_id.is_(None)))
+    return await delete_files(session, mine)
+
+
 async def stale_drafts(session: AsyncSession, before: datetime) -> list[DialogState]:
     return await _all(session, select(DialogState).where(DialogState.step.like("appeal.%"),
                                                          DialogState.updated_at < before))

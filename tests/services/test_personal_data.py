@@ -209,3 +209,18 @@ async def test_withdrawal_in_settings_is_one_step_and_stops_mailing_at_once_R_4_
     assert "отписаны" in text
     async with app.sessionmaker() as s:
         assert await citizens.active_consent(s, 1, citizens.MAILING) is None
+
+
+async def test_cancelled_draft_deletes_its_files_at_once_152_fz_art_21(chat, app):
+    """«Черновик удалён»: the files of the draft go with it, not only at the next purge."""
+    await chat.command("start")
+    await chat.press("Подать обращение")
+    await chat.press("Содержание дома")
+    await chat.press("Устранить нарушение")
+    await chat.send_file("крыша.jpg", "image/jpeg", JPEG)
+    [draft_file] = await rows(app, select(StoredFile))
+    text = await chat.press("Отменить")
+    assert "Черновик удалён" in text
+    assert await rows(app, select(StoredFile)) == []
+    with pytest.raises(FileNotFoundError):
+        app.engine.deps.files.get(draft_file.sha256)
