@@ -64,7 +64,8 @@ async def send_code(session, renderer: notices.Renderer, citizen_id: int, email:
     code = f"{secrets.randbelow(10**6):06d}"
     session.add(EmailConfirmation(citizen_id=citizen_id, email=email, code=code, created_at=now,
                                   expires_at=now + CODE_TTL, attempts=0))
-    notices.add(session, renderer, "mailing.confirm_email", targets=[("email", email)], citizen_id=citizen_id,
+    # No citizen on the row: if the address fails, the code must not fall back to another channel.
+    notices.add(session, renderer, "mailing.confirm_email", targets=[("email", email)], citizen_id=None,
                 params={"code": code, "agency": renderer.profile.agency.name}, not_before=now)
     await session.flush()
 

@@ -31,18 +31,10 @@ MY_DATA = (
 )
 MY_DATA_EXPORT = "Прислать мои данные файлом"
 MY_DATA_SENT = "Готово: файлы с вашими данными ниже. Запрос № {request} записан."
-MY_DATA_SENT_EMAIL = "Готово: файлы с вашими данными отправлены на {email}. Запрос № {request} записан."
 MY_DATA_NONE = "нет"
 EXPORT_TITLE = "Ваши персональные данные в {agency}"
-EXPORT_SUBJECT = "Ваши персональные данные"
 CONSENT_KINDS = {"mailing": "рассылка на e-mail", "personal_data": "обработка данных (прежний порядок)"}
 CONSENT_ON = "{kind}: дано {at}"
 CONSENT_OFF = "{kind}: отозвано {at}"
 
-PD_NOTICES = {
-    "personal_data.export": {
-        "subject": "Ваши персональные данные",
-        "text": "Ваши персональные данные, которые хранит {agency}: файлы во вложении. Запрос № {request}.",
-    },
-}
 ANONYMISED = "[обезличено]"
