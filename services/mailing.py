@@ -247,21 +247,23 @@ class MailingSender:
 
     async def _claim(self, mailing: Mailing) -> tuple[int, str | None] | None:
         """The next letter and its address, or (id, None) when it was skipped for want of consent."""
-        async with self.sessionmaker() as session, session.begin():
-            letter = await rows.next_letter(session, mailing.id)
-            if letter is None:
-                return None
-            consent = await people.active_consent(session, letter.citizen_id, citizens.MAILING, lock=True)
-            address = consent.address if consent else None
-            if address is None and consent is not None:  # an older grant without an address
-                citizen = await citizens.get(session, letter.citizen_id)
-                address = citizen.email if citizen else None
-            if address is None:
-                letter.status, letter.last_error = "skipped", "no mailing consent in force when sending (R-4.1)"
-                return letter.id, None
-            letter.status, letter.address, letter.claimed_by = "sending", address, self.worker
-            letter.claimed_until = self.clock() + LEASE
-            return letter.id, address
+        while True:
+            async with self.sessionmaker() as session, session.begin():
+                letter = await rows.next_letter(session, mailing.id)
+                if letter is None:
+                    return None
+                consent = await people.active_consent(session, letter.citizen_id, citizens.MAILING, lock=True)
+                address = consent.address if consent else None
+                if address is None and consent is not None:  # an older grant without an address
+                    citizen = await citizens.get(session, letter.citizen_id)
+                    address = citizen.email if citizen else None
+                if address is None:
+                    if await rows.take(session, letter.id, "skipped",
+                                       last_error="no mailing consent in force when sending (R-4.1)"):
+                        return letter.id, None
+                elif await rows.take(session, letter.id, "sending", address=address, claimed_by=self.worker,
+                                     claimed_until=self.clock() + LEASE):
+                    return letter.id, address
 
     async def _deliver(self, mailing: Mailing, letter_id: int, address: str) -> str:
         url = self.unsubscribe_url(letter_id)

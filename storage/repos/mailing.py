@@ -36,6 +36,15 @@ async def next_letter(session: AsyncSession, mailing_id: int) -> MailingLetter |
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def take(session: AsyncSession, letter_id: int, status: str, **values) -> bool:
+    """Move a pending letter on, only if it is still pending (two senders on SQLite, where there
+    is no SKIP LOCKED, never both take it). True when this caller took it."""
+    result = await session.execute(update(MailingLetter).where(MailingLetter.id == letter_id,
+                                                               MailingLetter.status == "pending")
+                                   .values(status=status, **values))
+    return result.rowcount == 1
+
+
 async def abandoned(session: AsyncSession, mailing_id: int, now: datetime) -> int:
     """Letters a stopped process left with the SMTP server: they may have gone, so they are
     never sent again (status unknown). The number marked."""

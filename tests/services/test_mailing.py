@@ -158,3 +158,19 @@ async def test_letters_are_recorded_with_their_outcome(app, smtp):
     async with app.sessionmaker() as session:
         [letter] = (await session.execute(select(MailingLetter))).scalars()
     assert letter.status == "sent" and letter.address == "a@example.ru" and letter.sent_at is not None
+
+
+async def test_two_senders_at_once_send_each_letter_once_R_4_2(app, smtp):
+    """Two processes resuming the same mailing share the letters: none goes twice."""
+    import asyncio
+
+    inbox, port = smtp
+    addresses = [f"p{i}@example.ru" for i in range(8)]
+    for a in addresses:
+        await citizen_with(app, a)
+    mailing_id = await new_mailing(app)
+    async with app.sessionmaker() as session, session.begin():
+        await mailing.stage(session, mailing_id)
+    await asyncio.gather(sender(app, email_deliverer(port), worker="a").send(mailing_id),
+                         sender(app, email_deliverer(port), worker="b").send(mailing_id))
+    assert sorted(recipients(inbox)) == sorted(addresses)
