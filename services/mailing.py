@@ -224,12 +224,15 @@ class MailingSender:
             if mailing.status == "draft":
                 await stage(session, mailing_id)
                 mailing.status, mailing.started_at = "sending", self.clock()
+        pace = True
         while True:
-            await self._pace()
+            if pace:  # before the claim, so the consent is read right before the letter goes
+                await self._pace()
             claimed = await self._claim(mailing)
             if claimed is None:
                 break
             letter_id, address = claimed
+            pace = address is not None  # a skipped letter sent nothing: the next one needs no wait
             if address is None:
                 progress and progress("skipped")
                 continue
