@@ -132,6 +132,10 @@ async def done(session, request_id: int, now: datetime) -> None:
     await session.flush()
 
 
+async def open_count(session) -> int:
+    return len(await rows.requests(session, open_only=True))
+
+
 async def requests(session, open_only: bool = False) -> list[DataRequest]:
     return await rows.requests(session, open_only)
 

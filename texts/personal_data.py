@@ -38,3 +38,10 @@ CONSENT_ON = "{kind}: дано {at}"
 CONSENT_OFF = "{kind}: отозвано {at}"
 
 ANONYMISED = "[обезличено]"
+
+STAFF_PD_BUTTON = "Запросы о персональных данных ({n})"
+STAFF_PD_LIST = "Запросы о персональных данных (ответ — в течение 10 рабочих дней):\n\n{items}"
+STAFF_PD_ITEM = "№ {id}, гражданин {citizen}: получен {received}, срок {due} — {state}"
+STAFF_PD_OPEN = "ждёт ответа"
+STAFF_PD_LATE = "срок прошёл"
+STAFF_PD_DONE = "ответ дан {at}"

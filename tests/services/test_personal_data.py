@@ -224,3 +224,18 @@ async def test_cancelled_draft_deletes_its_files_at_once_152_fz_art_21(chat, app
     assert await rows(app, select(StoredFile)) == []
     with pytest.raises(FileNotFoundError):
         app.engine.deps.files.get(draft_file.sha256)
+
+
+async def test_staff_see_data_requests_with_their_deadline_152_fz_art_20(chat, app):
+    from tests.conftest import Chat
+    from tests.outbox_helpers import add_staff
+
+    await submit_appeal(chat)
+    async with app.sessionmaker() as s, s.begin():  # a written request not yet answered
+        made = await personal_data.export(s, 1, app.profile, app.engine.deps.calendar, "written",
+                                          app.engine.deps.clock())
+    await add_staff(app)
+    staff = Chat(app, "9001")
+    await staff.command("start")
+    text = await staff.press("Запросы о персональных данных (1)")
+    assert f"срок {made.due:%d.%m.%Y} — ждёт ответа" in text and "10 рабочих дней" in text
