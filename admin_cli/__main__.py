@@ -1,4 +1,5 @@
-"""python -m admin_cli: the database, staff members, reception slots and the production calendar."""
+"""python -m admin_cli: the database, staff members, reception slots, the production calendar, mailings
+and personal data."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +7,7 @@ import asyncio
 import sys
 
 import channels  # noqa: F401  (registers every channel)
-from admin_cli import calendar, profile, slots, staff
+from admin_cli import calendar, mailing, personal_data, profile, slots, staff
 from pydantic import ValidationError
 
 from bot.settings import Settings, settings_error
@@ -26,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     slots.add_parser(sub)
     profile.add_parser(sub)
     calendar.add_parser(sub)
+    mailing.add_parser(sub)
+    personal_data.add_parser(sub)
     return parser
 
 
@@ -41,6 +44,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             print("database is up to date")
             return 0
         sessions = make_sessionmaker(engine)
+        if args.area == "mailing":
+            return await mailing.run(args, settings, sessions)
+        if args.area == "personal-data":
+            return await personal_data.run(args, settings, sessions)
         async with sessions() as session, session.begin():
             if args.area == "slots":
                 return await slots.run(args, session)

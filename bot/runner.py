@@ -19,21 +19,40 @@ log = logging.getLogger(__name__)
 SENDER_INTERVAL = 1.0
 RATINGS_INTERVAL = 60.0
 HOUSEKEEPING_INTERVAL = 3600.0
+PURGE_INTERVAL = 6 * 3600.0  # 152-FZ art. 21: lapsed data goes within 30 days; this is well inside
 
 
 def periodic_jobs(app: App, sender: OutboxSender) -> list:
     async def housekeeping() -> int:
         return await forget_old(app.sessionmaker)
 
+    from services.personal_data import purge_job
     from services.visits import rating_job
 
+    purge = purge_job(app.sessionmaker, app.engine.deps.files, app.profile, app.engine.deps.clock)
     return [(sender.run_once, SENDER_INTERVAL), (housekeeping, HOUSEKEEPING_INTERVAL),
-            (rating_job(app), RATINGS_INTERVAL)]
+            (rating_job(app), RATINGS_INTERVAL), (purge, PURGE_INTERVAL)]
 
 
 def make_sender(app: App, deliverers: dict) -> OutboxSender:
     return OutboxSender(app.sessionmaker, deliverers, gate=app.db_gate, clock=app.engine.deps.clock,
                         renderer=Renderer(app.profile))
+
+
+def build_web(app: App):
+    """The assistant's web application (unsubscribe pages, health), or None without HTTP_PORT."""
+    from services.mailing import Unsubscriber
+    from web.server import make_app
+
+    s = app.settings
+    if not s.http_port:
+        return None
+    unsub = None
+    if s.secret_key:
+        unsub = Unsubscriber(app.sessionmaker, s.secret_key.get_secret_value(), app.profile, clock=app.engine.deps.clock)
+    else:
+        log.warning("SECRET_KEY is not set: the unsubscribe pages are off")
+    return make_app(unsubscriber=unsub, max_body=s.http_max_body_kb * 1024, read_timeout=s.http_read_timeout)
 
 
 def build_adapters(app: App) -> dict[str, object]:
@@ -61,6 +80,12 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
     scheduler.start()
     freeze_startup_heap()
     tasks = [asyncio.create_task(a.serve(stop), name=f"{name}-channel") for name, a in adapters.items()]
+    web_app = build_web(app)
+    if web_app is not None:
+        from web.server import serve
+
+        tasks.append(asyncio.create_task(serve(web_app, app.settings.http_host, app.settings.http_port, stop),
+                                         name="web"))
     try:
         waiter = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)

@@ -51,7 +51,15 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = Field(None, alias="OIDC_CLIENT_ID")
     oidc_client_secret: SecretStr | None = Field(None, alias="OIDC_CLIENT_SECRET")
     oidc_scopes: str = Field("openid profile", alias="OIDC_SCOPES")
-    public_base_url: str = Field("", alias="PUBLIC_BASE_URL")
+    # The assistant's web server (unsubscribe pages; later webhooks, health, metrics).
+    http_host: str = Field("127.0.0.1", alias="HTTP_HOST")
+    http_port: int | None = Field(None, alias="HTTP_PORT")
+    public_base_url: str = Field("", alias="PUBLIC_BASE_URL")  # https://… as citizens reach it
+    http_max_body_kb: int = Field(64, alias="HTTP_MAX_BODY_KB")
+    http_read_timeout: float = Field(10, alias="HTTP_READ_TIMEOUT")
+    secret_key: SecretStr | None = Field(None, alias="SECRET_KEY")  # signs unsubscribe links
+    mailing_rate: float = Field(2.0, alias="MAILING_RATE", gt=0)  # letters a second (the SMTP server's limit)
+    mailing_mailto: str | None = Field(None, alias="MAILING_UNSUBSCRIBE_MAILTO")
 
     _env_file: Any = PrivateAttr(".env")
     _blocks: dict = PrivateAttr(default_factory=dict)

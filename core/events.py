@@ -66,6 +66,8 @@ class Reply:
     replace: bool = False
     subject: str | None = None  # for e-mail
     to: Address | None = None  # None: the sender; else another person (an operator, a colleague)
+    html: str | None = None  # for e-mail: an HTML part made by the caller (else one from the text)
+    headers: dict[str, str] = field(default_factory=dict)  # for e-mail: extra headers (List-Unsubscribe)
 
     def payloads(self) -> list[str]:
         return [b.payload for row in self.buttons for b in row]

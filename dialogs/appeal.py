@@ -11,7 +11,7 @@ from core.privacy import personal
 from dialogs import drafts
 from dialogs.appeal_rules import identify_button, kind_line
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
-from services import appeal_rules, appeals, citizens, deadlines, lifecycle
+from services import appeal_rules, appeals, citizens, deadlines, lifecycle, personal_data
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
@@ -287,26 +287,29 @@ class ExtraChannel(Step):
         ctx.data["extra_channel"] = choice[payload]
         if ctx.data.pop("return_to", None):
             return "appeal.summary"
-        consent = await citizens.active_consent(ctx.session, ctx.citizen.id, citizens.PERSONAL_DATA)
-        return "appeal.summary" if consent else "appeal.consent"
+        seen = await personal_data.has_seen(ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE,
+                                            T.PRIVACY_NOTICE_VERSION)
+        return "appeal.summary" if seen else "appeal.consent"
 
 
 @step
-class ConsentStep(Step):
+class PrivacyNoticeStep(Step):
+    """The privacy notice (152-FZ art. 14, 18): an appeal rests on the agency's duty under 59-FZ,
+    so this is information, not a condition; the version the person saw is recorded.
+    (The step keeps its old name, so saved dialogs resume.)"""
+
     name = "appeal.consent"
 
     async def show(self, ctx: Context) -> Reply:
-        return Reply(T.ASK_CONSENT, [[Button(T.CONSENT_YES, "consent:yes"), Button(T.CONSENT_NO, "consent:no")],
-                                     nav_row()], replace=True)
+        return Reply(personal_data.privacy_notice(ctx.profile), [[Button(T.PRIVACY_OK, "privacy:ok")], nav_row()],
+                     replace=True)
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
-        if payload == "consent:yes":
-            await citizens.grant(ctx.session, ctx.citizen.id, citizens.PERSONAL_DATA, ctx.event.channel, ctx.now())
-            return "appeal.summary"
-        if payload == "consent:no":
-            ctx.note(T.CONSENT_REFUSED.format(phone=ctx.profile.agency.phone))
-            return "menu"
-        return None
+        if payload != "privacy:ok":
+            return None
+        await personal_data.shown(ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION,
+                                  ctx.event.channel, ctx.now())
+        return "appeal.summary"
 
 
 

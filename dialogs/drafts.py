@@ -6,6 +6,7 @@ from __future__ import annotations
 import texts as T
 from core.events import Button, Reply
 from dialogs.context import NAV_MENU, Context, Step, global_button, step
+from services import personal_data
 
 KEY = "draft"
 SKIP = ("appeal.done", "appeal.clarify")
@@ -54,6 +55,9 @@ class DropDraft(Step):
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         if payload == "drop:yes":
+            files = list((ctx.kept.get(KEY) or {}).get("flow", {}).get("files", []))
+            if files:  # «Черновик удалён» means it: its files go now (152-FZ art. 21 part 4)
+                await personal_data.drop_draft_files(ctx.session, ctx.deps.files, ctx.citizen.id, files)
             forget(ctx)
             ctx.note(T.DRAFT_DROPPED)
             return "menu"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from core import channels as registry
 from core.privacy import personal
-from services import appeals, staffdesk
+from services import appeals, personal_data, staffdesk
 from services.lifecycle import FINAL, OPEN
 import texts as T
 from dialogs.context import NAV_MENU, Context, Step, column, global_button, step
@@ -67,6 +67,7 @@ class StaffMenu(StaffStep):
             [Button(T.STAFF_LETTERS.format(n=n["letters"]), "st:letters"),
              Button(T.STAFF_FAILED.format(n=n["failed"]), "st:failed")],
             [Button(T.STAFF_VISITS, "st:visits")],
+            [Button(T.STAFF_PD_BUTTON.format(n=await personal_data.open_count(ctx.session)), "st:pd")],
             [Button(T.STAFF_CITIZEN_VIEW, "st:citizen")],
         ])
 
@@ -75,7 +76,7 @@ class StaffMenu(StaffStep):
             ctx.data["queue"] = payload[3:]
             return "staff.queue"
         return {"st:letters": "staff.letters", "st:failed": "staff.failed", "st:visits": "staff.visits",
-                "st:citizen": "menu"}.get(payload)
+                "st:pd": "staff.data_requests", "st:citizen": "menu"}.get(payload)
 
 
 @step

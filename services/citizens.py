@@ -20,23 +20,35 @@ async def active_consent(session, citizen_id: int, kind: str) -> Consent | None:
     return await rows.active_consent(session, citizen_id, kind)
 
 
-async def grant(session, citizen_id: int, kind: str, source: str, at: datetime) -> Consent:
+async def grant(session, citizen_id: int, kind: str, source: str, at: datetime, *,
+                text_version: str | None = None, address: str | None = None) -> Consent:
+    """Record a consent with the version of the text the person was shown (152-FZ art. 9).
+    A new row every time; an unchanged grant in force is returned as it is."""
     existing = await active_consent(session, citizen_id, kind)
-    if existing:
+    if existing and existing.text_version == text_version and existing.address == address:
         return existing
-    consent = Consent(citizen_id=citizen_id, kind=kind, source=source, granted_at=at)
+    consent = Consent(citizen_id=citizen_id, kind=kind, source=source, granted_at=at,
+                      text_version=text_version, address=address)
     session.add(consent)
     await session.flush()
     return consent
 
 
-async def withdraw(session, citizen_id: int, kind: str, at: datetime) -> bool:
+async def withdraw(session, citizen_id: int, kind: str, at: datetime, source: str = "bot") -> bool:
+    """Withdraw at once (152-FZ art. 9 part 2, R-4.1): a withdrawal row of its own; the grant
+    row is never changed. False when nothing was in force."""
     consent = await active_consent(session, citizen_id, kind)
     if consent is None:
         return False
-    consent.withdrawn_at = at
+    session.add(Consent(citizen_id=citizen_id, kind=kind, source=source[:16], granted_at=consent.granted_at,
+                        withdrawn_at=at, withdrawal=True, text_version=consent.text_version,
+                        address=consent.address))
     await session.flush()
     return True
+
+
+async def consent_history(session, citizen_id: int) -> list[Consent]:
+    return await rows.consents(session, citizen_id)
 
 
 async def identity_in(session, citizen_id: int, channel: str) -> Identity | None:

@@ -102,6 +102,11 @@ class Privacy(_Strict):
     # Foreign messengers (the registry marks them; Telegram): "no_personal_data" for a state body
     # (41-FZ of 01.04.2025), "full" for an organisation that may use them.
     foreign_messengers: Literal["full", "no_personal_data"] = "no_personal_data"
+    policy_url: str = ""  # the agency's personal data policy (152-FZ art. 18.1)
+    archive_years: int = Field(5, ge=1)  # appeals and answers are kept, then anonymised (59-FZ records)
+    draft_days: int = Field(7, ge=1)  # unfinished drafts and their files
+    consultation_days: int = Field(365, ge=1)  # consultations and callback requests
+    left_days: int = Field(30, ge=1)  # a channel identity that cannot be reached and is silent this long
 
 
 class Profile(_Strict):

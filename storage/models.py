@@ -89,6 +89,12 @@ class Consent(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(16))  # channel it was given in
+    # Every grant and every withdrawal is its own row, never overwritten: a withdrawal row has
+    # withdrawal=True and withdrawn_at set (and the grant's time copied). The latest row of a
+    # kind is the person's current choice.
+    withdrawal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    text_version: Mapped[str | None] = mapped_column(String(16))  # the consent text shown
+    address: Mapped[str | None] = mapped_column(String(254))  # the mailing address it covers
 
 
 class AppealCounter(Base):
@@ -339,3 +345,5 @@ Index("uq_visits_active_slot", Visit.slot_id, unique=True,
 
 import storage.consult_models  # noqa: E402,F401  (the consultation line's tables)
 import storage.appeal_rules_models  # noqa: E402,F401  (identification, 59-FZ rules)
+import storage.mailing_models  # noqa: E402,F401  (mailings)
+import storage.personal_data_models  # noqa: E402,F401  (152-FZ records)

@@ -26,7 +26,7 @@ async def submit_appeal(chat, *, text: str = ROOF_TEXT, name: str = "Ивано�
         await chat.press("Электронная почта")
         await chat.say(email)
     await chat.press(extra)
-    if "Согласен(на)" in chat.labels:
-        await chat.press("Согласен(на)")
+    if "Понятно, дальше" in chat.labels:
+        await chat.press("Понятно, дальше")
     assert "Проверьте обращение" in chat.text, chat.text
     return await chat.press("Отправить")

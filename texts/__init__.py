@@ -9,5 +9,7 @@ from texts.notices import *  # noqa: F401,F403
 from texts.privacy import *  # noqa: F401,F403
 from texts.staff import *  # noqa: F401,F403
 from texts.visits import *  # noqa: F401,F403
+from texts.mailing import *  # noqa: F401,F403
+from texts.personal_data import *  # noqa: F401,F403
 
 NOTICES.update(VISIT_NOTICES)  # noqa: F405

@@ -18,3 +18,7 @@ class EmailSettings(BaseSettings):
     smtp_security: str = Field("starttls", alias="SMTP_SECURITY", pattern="^(starttls|tls|none)$")
     smtp_from: str = Field("assistant@localhost", alias="SMTP_FROM")
     smtp_timeout: float = Field(30, alias="SMTP_TIMEOUT")
+    # Optional DKIM signing (dkimpy): a PEM private key, its selector, the signing domain.
+    smtp_dkim_key_file: str | None = Field(None, alias="SMTP_DKIM_KEY_FILE")
+    smtp_dkim_selector: str = Field("mail", alias="SMTP_DKIM_SELECTOR")
+    smtp_dkim_domain: str | None = Field(None, alias="SMTP_DKIM_DOMAIN")

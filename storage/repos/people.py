@@ -43,10 +43,22 @@ async def person(session: AsyncSession, channel: str, user_id: str):
     return (await session.execute(stmt)).first()
 
 
-async def active_consent(session: AsyncSession, citizen_id: int, kind: str) -> Consent | None:
-    stmt = (select(Consent).where(Consent.citizen_id == citizen_id, Consent.kind == kind,
-                                  Consent.withdrawn_at.is_(None)).order_by(Consent.id.desc()).limit(1))
-    return (await session.execute(stmt)).scalar_one_or_none()
+async def active_consent(session: AsyncSession, citizen_id: int, kind: str, *, lock: bool = False) -> Consent | None:
+    """The grant in force: the person's latest row of this kind, unless it is a withdrawal.
+    lock: hold the citizen's consent rows until the transaction ends (PostgreSQL)."""
+    stmt = (select(Consent).where(Consent.citizen_id == citizen_id, Consent.kind == kind)
+            .order_by(Consent.id.desc()).limit(1))
+    if lock:
+        stmt = stmt.with_for_update()
+    latest = (await session.execute(stmt)).scalar_one_or_none()
+    if latest is None or latest.withdrawal or latest.withdrawn_at is not None:
+        return None
+    return latest
+
+
+async def consents(session: AsyncSession, citizen_id: int) -> list[Consent]:
+    stmt = select(Consent).where(Consent.citizen_id == citizen_id).order_by(Consent.id)
+    return list((await session.execute(stmt)).scalars())
 
 
 async def identity_in(session: AsyncSession, citizen_id: int, channel: str) -> Identity | None:

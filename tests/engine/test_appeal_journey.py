@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 
 from storage.models import Appeal, AppealEvent, Consent, Identity, StoredFile
+from storage.personal_data_models import TextShown
 from tests.journey import ROOF_TEXT, submit_appeal
 
 
@@ -33,9 +34,7 @@ async def test_appeal_registered_with_number_deadline_and_channels_R_2_1_R_2_2_R
     assert appeal.full_name == "Иванова Мария Петровна"
     [event] = await one(app, select(AppealEvent))
     assert (event.action, event.actor, event.status_to) == ("registered", "citizen", "registered")
-    [consent] = await one(app, select(Consent))
-    assert consent.kind == "personal_data" and consent.withdrawn_at is None
-    assert consent.granted_at == datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc)
+    assert await one(app, select(Consent)) == []  # the appeal rests on 59-FZ, not on consent
 
 
 async def test_my_appeals_lists_status_and_history_R_5_1(chat, app):
@@ -62,7 +61,10 @@ async def test_numbers_are_sequential_per_year_and_never_reused(chat, app, clock
     assert numbers == ["ЖН-2026-000001", "ЖН-2026-000002", "ЖН-2027-000001"]
 
 
-async def test_consent_is_asked_once_and_refusal_registers_nothing(chat, app):
+async def test_privacy_notice_is_information_not_a_condition_and_shown_once_152_fz_art_18(chat, app):
+    """59-FZ is the legal basis of an appeal (152-FZ art. 6 part 1 item 2): the wizard shows the
+    privacy notice with the operator, purposes, retention and rights, asks no consent, and
+    records which version the person saw; the next appeal does not show it again."""
     await chat.command("start")
     await chat.press("Подать обращение")
     await chat.press("Содержание дома")
@@ -72,13 +74,18 @@ async def test_consent_is_asked_once_and_refusal_registers_nothing(chat, app):
     await chat.say("Петров Пётр")
     await chat.press("Электронная почта")
     await chat.say("petrov@example.ru")
-    await chat.press("Не нужно")
-    text = await chat.press("Не согласен(на)")
-    assert "Без согласия мы не можем принять обращение" in text
-    assert "+7 (8512) 24-50-22" in text
-    assert await one(app, select(Appeal)) == []
-    # Agreeing later is remembered: the next appeal does not ask again.
-    await submit_appeal(chat)
+    text = await chat.press("Не нужно")
+    assert "Оператор: Служба жилищного надзора Астраханской области" in text
+    assert "№ 59-ФЗ" in text and "отдельное согласие не нужно" in text and "5 лет" in text
+    assert "Мои данные" in text and "+7 (8512) 24-50-22" in text
+    assert chat.labels[0] == "Понятно, дальше" and not [lbl for lbl in chat.labels if "огласен" in lbl]
+    text = await chat.press("Понятно, дальше")
+    assert "Проверьте обращение" in text
+    await chat.press("Отправить")
+    assert len(await one(app, select(Appeal))) == 1
+    assert await one(app, select(Consent)) == []  # no consent where it is not the basis
+    [seen] = await one(app, select(TextShown))
+    assert (seen.text, seen.version, seen.channel) == ("privacy_notice", "p-2026-12", "telegram")
     await chat.command("start")
     await chat.press("Подать обращение")
     await chat.press("Содержание дома")
@@ -136,7 +143,7 @@ async def test_edit_from_summary_returns_to_summary(chat, app):
     await chat.press("Электронная почта")
     await chat.say("ivanova@example.ru")
     await chat.press("Не нужно")
-    await chat.press("Согласен(на)")
+    await chat.press("Понятно, дальше")
     await chat.press("Изменить ФИО")
     text = await chat.say("Иванова Мария Петровна")
     assert "Проверьте обращение" in text and "ФИО: Иванова Мария Петровна" in text
@@ -177,7 +184,7 @@ async def test_attachments_are_stored_with_the_appeal(chat, app):
     await chat.press("Электронная почта")
     await chat.say("ivanova@example.ru")
     await chat.press("Не нужно")
-    text = await chat.press("Согласен(на)")
+    text = await chat.press("Понятно, дальше")
     assert "Файлов: 1" in text
     await chat.press("Отправить")
     [appeal] = await one(app, select(Appeal))
@@ -195,12 +202,16 @@ async def test_settings_change_channel_and_withdraw_mailing_consent_R_2_1_R_4_1(
     text = await chat.press("Уведомлять на e-mail")
     assert "электронную почту" in text
     text = await chat.press("Подписаться на рассылку")
+    assert "Для неё нужно ваше согласие" in text and "ivanova@example.ru" in text
+    text = await chat.press("Да, согласен(на)")
     assert "подписаны" in text
     clock.now = datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc)
     text = await chat.press("Отписаться от рассылки")
     assert "отписаны" in text
     mailing = [c for c in await one(app, select(Consent)) if c.kind == "mailing"]
-    assert len(mailing) == 1 and mailing[0].withdrawn_at == clock.now
+    # Two rows: the grant is never overwritten; the withdrawal is its own row (R-4.1).
+    assert [(c.withdrawal, c.withdrawn_at) for c in mailing] == [(False, None), (True, clock.now)]
+    assert mailing[0].text_version == mailing[1].text_version == "m-2026-12"
 
 
 async def test_one_citizen_cannot_see_another_ones_appeal(app):

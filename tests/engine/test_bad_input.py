@@ -106,7 +106,7 @@ async def test_wizard_interrupted_by_a_restart_resumes(db_url, tmp_path, clock):
         await chat.press("Электронная почта")
         await chat.say("ivanova@example.ru")
         await chat.press("Не нужно")
-        text = await chat.press("Согласен(на)")
+        text = await chat.press("Понятно, дальше")
         assert ROOF_TEXT in text and "Тема: Содержание дома" in text
         await chat.press("Отправить")
         async with second.sessionmaker() as s:
@@ -124,7 +124,7 @@ async def test_double_press_of_send_registers_once(chat, app):
     await chat.press("Электронная почта")
     await chat.say("ivanova@example.ru")
     await chat.press("Не нужно")
-    await chat.press("Согласен(на)")
+    await chat.press("Понятно, дальше")
     send = chat.payload("Отправить")
     await chat.press_payload(send)
     text = await chat.press_payload(send)

@@ -109,8 +109,8 @@ async def test_a_toy_channel_carries_an_appeal_and_its_notices(toy, sqlite_url, 
         asked = await citizen.send(text="ivanova@example.ru")
         assert "в игрушечный чат" in asked  # the registry's words, not a text map
         await citizen.press("Да, дублировать сюда")
-        if any(b.label.startswith("Согласен") for row in citizen.last.buttons for b in row):
-            await citizen.press("Согласен")
+        if any(b.label.startswith("Понятно, дальше") for row in citizen.last.buttons for b in row):
+            await citizen.press("Понятно, дальше")
         done = await citizen.send(button=next(b.payload for row in citizen.last.buttons for b in row
                                               if b.label == "Отправить"))
         assert "ЖН-2026-000001" in done

@@ -141,7 +141,7 @@ async def test_photo_and_document_are_stored_with_the_appeal(fake, polling, tg_a
     await chat.press("Электронная почта")
     await chat.say("ivanova@example.ru")
     await chat.press("Да, дублировать сюда")
-    await chat.press("Согласен(на)")
+    await chat.press("Понятно, дальше")
     assert "Файлов: 2" in chat.text
     final = await chat.press("Отправить")
     assert "Обращение зарегистрировано" in final

@@ -175,7 +175,7 @@ async def test_text_the_citizen_typed_is_shown_literally(fake, polling):
     await chat.press("Электронная почта")
     await chat.say("ivanova@example.ru")
     await chat.press("Не нужно")
-    await chat.press("Согласен(на)")
+    await chat.press("Понятно, дальше")
     summary = chat.keyboard_message
     assert typed in summary.text and "entities" not in summary.message
 

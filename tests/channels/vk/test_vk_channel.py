@@ -434,7 +434,7 @@ async def test_events_of_one_peer_in_order_other_peers_concurrently(fake, vk_app
     await chat.press("Электронная почта")
     await chat.say("a@example.ru")
     await chat.press("Да, дублировать сюда")
-    text = await chat.press("Согласен(на)")
+    text = await chat.press("Понятно, дальше")
     assert "часть 1\n\nчасть 2\n\nчасть 3\n\nчасть 4\n\nчасть 5" in text
     assert all(len(fake.sent_messages(2000 + i)) == 1 for i in range(20))
 

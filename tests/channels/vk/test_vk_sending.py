@@ -183,7 +183,7 @@ async def submit_appeal_from_text(chat: VKChat) -> str:
     await chat.press("Электронная почта")
     await chat.say("ivanova@example.ru")
     await chat.press("Да, дублировать сюда")
-    await chat.press("Согласен(на)")
+    await chat.press("Понятно, дальше")
     return await chat.press("Отправить")
 
 
