@@ -15,7 +15,7 @@ SKIP = ("appeal.done", "appeal.clarify")
 def keep(ctx: Context, data: dict) -> bool:
     """Called when a dialog is left: an appeal draft with text survives. True when kept."""
     step_name = getattr(ctx, "current", None) or ""
-    if step_name.startswith("appeal.") and step_name not in SKIP and ctx.data.get("text"):
+    if step_name.startswith("appeal.") and step_name not in SKIP and (ctx.data.get("text") or ctx.data.get("files")):
         data[KEY] = {"flow": dict(ctx.data), "step": step_name}
         return True
     return False

@@ -119,8 +119,8 @@ async def submit_to_summary(chat, text: str) -> None:
     await chat.press("Электронная почта")
     await chat.say("ivanova@example.ru")
     await chat.press("Да, дублировать сюда")
-    if "Согласен(на)" in chat.labels:
-        await chat.press("Согласен(на)")
+    if "Понятно, дальше" in chat.labels:  # the privacy notice (152-FZ)
+        await chat.press("Понятно, дальше")
     assert "Проверьте обращение" in chat.text
 
 

@@ -61,8 +61,8 @@ async def test_a_whole_journey_in_telegram_sends_no_personal_data_into_it(app):
     await tg.press("Электронная почта")
     await tg.say(EMAIL)
     await tg.press("Да, дублировать сюда")
-    if "Согласен(на)" in tg.labels:
-        await tg.press("Согласен(на)")
+    if "Понятно, дальше" in tg.labels:  # the privacy notice (152-FZ)
+        await tg.press("Понятно, дальше")
     summary = tg.last.text
     assert "ФИО: указано" in summary and "k***@example.ru" in summary and "знаков" in summary
     await tg.press("Отправить")

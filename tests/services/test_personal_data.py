@@ -212,7 +212,8 @@ async def test_withdrawal_in_settings_is_one_step_and_stops_mailing_at_once_R_4_
 
 
 async def test_cancelled_draft_deletes_its_files_at_once_152_fz_art_21(chat, app):
-    """«Черновик удалён»: the files of the draft go with it, not only at the next purge."""
+    """«Черновик удалён»: the files of the draft go with it, not only at the next purge (and
+    only after the citizen confirmed deleting the draft)."""
     await chat.command("start")
     await chat.press("Подать обращение")
     await chat.press("Содержание дома")
@@ -220,6 +221,10 @@ async def test_cancelled_draft_deletes_its_files_at_once_152_fz_art_21(chat, app
     await chat.send_file("крыша.jpg", "image/jpeg", JPEG)
     [draft_file] = await rows(app, select(StoredFile))
     text = await chat.press("Отменить")
+    assert "Черновик сохранён" in text  # cancelling keeps the draft; deleting asks first
+    assert len(await rows(app, select(StoredFile))) == 1
+    await chat.press("Удалить черновик")
+    text = await chat.press("Да, удалить")
     assert "Черновик удалён" in text
     assert await rows(app, select(StoredFile)) == []
     with pytest.raises(FileNotFoundError):

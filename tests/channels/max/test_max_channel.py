@@ -65,7 +65,7 @@ async def test_photo_and_document_are_stored_with_the_appeal_R_2_1(fake, max_app
     await chat.press("Электронная почта")
     await chat.say("ivanova@example.ru")
     await chat.press("Да, дублировать сюда")
-    await chat.press("Согласен(на)")
+    await chat.press("Понятно, дальше")
     assert "Файлов: 2" in chat.text
     assert "Обращение зарегистрировано" in await chat.press("Отправить")
     [appeal] = await rows(max_app, select(Appeal))
@@ -176,7 +176,7 @@ async def test_one_persons_updates_in_order_others_concurrently(fake, max_app, p
     await chat.press("Электронная почта")
     await chat.say("a@example.ru")
     await chat.press("Да, дублировать сюда")
-    text = await chat.press("Согласен(на)")
+    text = await chat.press("Понятно, дальше")
     assert "часть 1\n\nчасть 2\n\nчасть 3\n\nчасть 4\n\nчасть 5" in text
     assert all(len(fake.sent_messages(2000 + i)) == 1 for i in range(20))
 
