@@ -1,4 +1,4 @@
-"""python -m admin_cli: the database, staff members and reception slots."""
+"""python -m admin_cli: the database, staff members, reception slots and reports."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 import channels  # noqa: F401  (registers every channel)
-from admin_cli import slots, staff
+from admin_cli import report, slots, staff
 from bot.settings import Settings
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply all migrations")
     staff.add_parser(sub)
     slots.add_parser(sub)
+    report.add_parser(sub)
     return parser
 
 
@@ -33,6 +34,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         sessions = make_sessionmaker(engine)
         async with sessions() as session, session.begin():
+            if args.area == "report":
+                return await report.run(args, session)
             if args.area == "slots":
                 return await slots.run(args, session)
             return await staff.run(args, session)

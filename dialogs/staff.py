@@ -157,6 +157,7 @@ def action_buttons(ctx: Context, appeal: Appeal) -> list[list[Button]]:
         if not appeal.extended:
             row.append(Button(T.STAFF_EXTEND, f"sa:extend:{a}"))
         rows.append(row)
+    rows.append([Button(T.STAFF_RECLASSIFY, f"sa:reclassify:{a}")])
     if s in FINAL and ctx.staff.role == "supervisor":
         rows.append([Button(T.STAFF_REOPEN, f"sa:reopen:{a}")])
     if appeal.files:

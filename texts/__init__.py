@@ -7,5 +7,6 @@ from texts.citizen import *  # noqa: F401,F403
 from texts.notices import *  # noqa: F401,F403
 from texts.staff import *  # noqa: F401,F403
 from texts.visits import *  # noqa: F401,F403
+from texts.reports import *  # noqa: F401,F403
 
 NOTICES.update(VISIT_NOTICES)  # noqa: F405
