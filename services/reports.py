@@ -94,7 +94,7 @@ def label(by: str, key, ctx: Context):
     if key is None:
         return T.REPORT_NONE
     if by == "channel":
-        return registry.title(key)
+        return T.REPORT_CHANNELS.get(key) or registry.title(key)
     if by == "topic":
         return getattr(ctx.profile.topic(key), "title", key)
     if by == "need":

@@ -21,6 +21,7 @@ REPORT_PERIOD = "{first:%d.%m.%Y} — {last:%d.%m.%Y}"
 REPORT_BY = {"channel": "Канал", "topic": "Тема", "need": "Потребность", "staff": "Сотрудник", "kind": "Вид",
              "day": "День"}
 REPORT_KINDS = {"appeal": "Обращение", "consultation": "Консультация", "visit": "Приём", "callback": "Обратный звонок"}
+REPORT_CHANNELS = {"post": "Почта (письма)", "email": "Электронная почта"}
 REPORT_TOTAL = "Всего"
 REPORT_NONE = "не указано"
 REPORT_COLUMNS = {
@@ -57,7 +58,7 @@ STAFF_REPORT_FILE = "Отчёт за {period} во вложении."
 
 # Charts
 CHART_SATISFACTION = "Оценки ответов и консультаций, {period}"
-CHART_DEADLINES = "Закрытые обращения: в срок и с опозданием, {period}"
+CHART_DEADLINES = "Сроки ответа на обращения, {period}"
 CHART_WORKLOAD = "Поступило за день, {period}"
 CHART_CHANNELS = "Уведомления по каналам, {period}"
 CHART_COUNT = "Количество"

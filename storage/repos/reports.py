@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, and_, case, column, distinct, func, literal, literal_column, null, select, values
+from sqlalchemy import Date, Integer, and_, case, column, distinct, func, literal, literal_column, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -30,13 +30,13 @@ class local_day(FunctionElement):
 @compiles(local_day, "sqlite")
 def _local_day_sqlite(element, compiler, **kw):
     col, minutes = list(element.clauses)
-    return f"date({compiler.process(col, **kw)}, '{int(minutes.text):+d} minutes')"
+    return f"date({compiler.process(col, **kw)}, '{int(minutes.name):+d} minutes')"
 
 
 @compiles(local_day, "postgresql")
 def _local_day_pg(element, compiler, **kw):
     col, minutes = list(element.clauses)
-    return f"CAST(({compiler.process(col, **kw)} AT TIME ZONE 'UTC') + INTERVAL '{int(minutes.text)} minutes' AS DATE)"
+    return f"CAST(({compiler.process(col, **kw)} AT TIME ZONE 'UTC') + INTERVAL '{int(minutes.name)} minutes' AS DATE)"
 
 
 def day_of(col, offset: int):
@@ -49,13 +49,13 @@ def keys(by: str, offset: int) -> dict[str, dict]:
         "appeal": {"channel": Appeal.source_channel, "topic": Appeal.topic, "need": Appeal.need,
                    "staff": Appeal.assigned_staff_id, "kind": literal_column("'appeal'"),
                    "day": day_of(Appeal.registered_at, offset)},
-        "consultation": {"channel": Consultation.channel, "topic": Consultation.topic, "need": null(),
+        "consultation": {"channel": Consultation.channel, "topic": Consultation.topic, "need": literal_column("NULL"),
                          "staff": Consultation.staff_id, "kind": literal_column("'consultation'"),
                          "day": day_of(Consultation.started_at, offset)},
-        "callback": {"channel": CallbackRequest.channel, "topic": CallbackRequest.topic, "need": null(),
+        "callback": {"channel": CallbackRequest.channel, "topic": CallbackRequest.topic, "need": literal_column("NULL"),
                      "staff": CallbackRequest.staff_id, "kind": literal_column("'callback'"),
                      "day": day_of(CallbackRequest.created_at, offset)},
-        "visit": {"channel": Visit.channel, "topic": Visit.topic, "need": null(), "staff": Visit.marked_by,
+        "visit": {"channel": Visit.channel, "topic": Visit.topic, "need": literal_column("NULL"), "staff": Visit.marked_by,
                   "kind": literal_column("'visit'"), "day": day_of(Visit.starts_at, offset)},
     }
 
@@ -66,7 +66,7 @@ def key_of(table: str, by: str, offset: int):
 
 def g(key, *more):
     """GROUP BY the key and more; a constant key (by kind) is not grouped by (PostgreSQL refuses it)."""
-    return [*([] if isinstance(key.element, type(literal_column("x"))) else [key]), *more]
+    return [*([] if getattr(key.element, "is_literal", False) else [key]), *more]
 
 
 async def _rows(session: AsyncSession, stmt) -> list[dict]:
