@@ -13,7 +13,7 @@ from services.dialog_state import DialogStore
 
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
-    appeal, link, menu, mine, notices, settings, staff, staff_actions, staff_visits, visits,
+    appeal, link, menu, mine, notices, settings, staff, staff_actions, staff_reports, staff_visits, visits,
 )
 
 log = logging.getLogger(__name__)

@@ -56,6 +56,7 @@ class StaffMenu(StaffStep):
         queues = {k: n[k] for k in staffdesk.QUEUES if k != "flagged"}
         text = T.STAFF_MENU.format(name=ctx.staff.name, role=T.ROLE_TITLES.get(ctx.staff.role, ctx.staff.role),
                                    letters=n["letters"], failed=n["failed"], **queues)
+        reports = [[Button(T.STAFF_REPORTS, "st:reports")]] if ctx.staff.role == "supervisor" else []
         return Reply(text, [
             [Button(T.STAFF_Q_NEW.format(n=n["new"]), "sq:new"), Button(T.STAFF_Q_MINE.format(n=n["mine"]), "sq:mine")],
             [Button(T.STAFF_Q_OVERDUE.format(n=n["overdue"]), "sq:overdue"),
@@ -64,6 +65,7 @@ class StaffMenu(StaffStep):
             [Button(T.STAFF_LETTERS.format(n=n["letters"]), "st:letters"),
              Button(T.STAFF_FAILED.format(n=n["failed"]), "st:failed")],
             [Button(T.STAFF_VISITS, "st:visits")],
+            *reports,
             [Button(T.STAFF_CITIZEN_VIEW, "st:citizen")],
         ])
 
@@ -71,6 +73,8 @@ class StaffMenu(StaffStep):
         if payload.startswith("sq:") and payload[3:] in staffdesk.QUEUES:
             ctx.data["queue"] = payload[3:]
             return "staff.queue"
+        if payload == "st:reports" and ctx.staff.role == "supervisor":
+            return "staff.reports"
         return {"st:letters": "staff.letters", "st:failed": "staff.failed", "st:visits": "staff.visits",
                 "st:citizen": "menu"}.get(payload)
 

@@ -109,8 +109,10 @@ def label(by: str, key, ctx: Context):
 
 
 def merge(into: dict, found: list[dict], rename: dict[str, str] | None = None) -> None:
-    """Add grouped rows into {key: {column: sum}}."""
+    """Add grouped rows into {key: {column: sum}}; an all-zero row (no GROUP BY, nothing found) is skipped."""
     for r in found:
+        if not any(v for k, v in r.items() if k != "key"):
+            continue
         row = into.setdefault(r["key"], {})
         for name, value in r.items():
             if name != "key":
