@@ -88,7 +88,7 @@ def show(built: list[reports.Report]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=220)  # a file or a pipe: no folding
     for report in built:
         t = Table(title=f"{report.title}: {report.period.title}", header_style="bold")
         for i, h in enumerate(report_files.headers(report)):
