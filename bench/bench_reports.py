@@ -201,10 +201,25 @@ async def time_reports(url: str, profile, calendar) -> list[tuple[str, str, floa
     return out
 
 
+async def write_chart(url: str, profile, calendar, path: Path) -> None:
+    from services import report_files
+
+    engine = make_engine(url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            report = await reports.build(s, "satisfaction", reports.Period(date(YEAR, 11, 1), date(YEAR, 11, 30)),
+                                         "topic", reports.Context(profile, calendar, date(YEAR, 12, 31)))
+        path.write_bytes(report_files.to_png(report))
+        print(f"chart written: {path}")
+    finally:
+        await engine.dispose()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument("--chart", type=Path, help="also write November's satisfaction-by-topic chart here (from SQLite)")
     args = parser.parse_args()
     profile = load_profile(Settings(_env_file=None).agency_profile)
     calendar = make_calendar(profile)
@@ -224,6 +239,8 @@ async def main() -> None:
         load_sqlite(str(path), tables)
         print(f"SQLite: loaded in {time.perf_counter() - began:.1f} s")
         results["SQLite"] = await time_reports(url, profile, calendar)
+        if args.chart:
+            await write_chart(url, profile, calendar, args.chart)
     if args.only != "sqlite":
         import asyncpg
 

@@ -6,7 +6,7 @@ the agency's (a fixed offset in minutes, the same on SQLite and PostgreSQL).
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, Integer, and_, case, column, distinct, func, literal, literal_column, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,37 @@ def _local_day_sqlite(element, compiler, **kw):
 def _local_day_pg(element, compiler, **kw):
     col, minutes = list(element.clauses)
     return f"CAST(({compiler.process(col, **kw)} AT TIME ZONE 'UTC') + INTERVAL '{int(minutes.name)} minutes' AS DATE)"
+
+
+class whole_scan(FunctionElement):
+    """A column SQLite must not look up by its index: over a long period reading the table in order
+    is several times faster than an index range (measured: 1.2 s against 7.8 s on 1,000,000 notices).
+    PostgreSQL's planner chooses by itself, so there it is the column unchanged."""
+
+    inherit_cache = True
+
+    def __init__(self, col) -> None:
+        super().__init__(col)
+        self.type = col.type  # the bound period goes through the column's own type (UTC on SQLite)
+
+
+@compiles(whole_scan)
+def _whole_scan(element, compiler, **kw):
+    return compiler.process(list(element.clauses)[0], **kw)
+
+
+@compiles(whole_scan, "sqlite")
+def _whole_scan_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(list(element.clauses)[0], **kw)  # unary plus: same value, no index
+
+
+LONG_PERIOD = timedelta(days=92)
+
+
+def in_period(col, start: datetime, end: datetime):
+    """start <= col < end, by the index for a short period and by reading the table for a long one."""
+    target = whole_scan(col) if end - start > LONG_PERIOD else col
+    return and_(target >= start, target < end)
 
 
 def day_of(col, offset: int):
@@ -82,8 +113,8 @@ def _count_if(cond):
 
 async def appeal_ratings(session: AsyncSession, start: datetime, end: datetime, by: str, offset: int) -> list[dict]:
     """Appeals answered in the period (each asked once, R-3.9) and the latest rating of each."""
-    answered = (select(AppealEvent.appeal_id).where(AppealEvent.action == "answer", AppealEvent.at >= start,
-                                                    AppealEvent.at < end).distinct().subquery())
+    answered = (select(AppealEvent.appeal_id)
+                .where(AppealEvent.action == "answer", in_period(AppealEvent.at, start, end)).distinct().subquery())
     latest = select(Rating.appeal_id, func.max(Rating.id).label("rid")).group_by(Rating.appeal_id).subquery()
     key = key_of("appeal", by, offset)
     stmt = (select(key, func.count().label("asked"), func.count(Rating.id).label("rated"),
@@ -105,7 +136,7 @@ async def consultation_ratings(session: AsyncSession, start: datetime, end: date
                    _count_if(c.rating == 1).label("not_satisfied"),
                    _count_if(c.answered.is_(True)).label("answered_yes"),
                    _count_if(c.answered.is_(False)).label("answered_no"))
-            .where(c.ended_at >= start, c.ended_at < end).group_by(*g(key)))
+            .where(in_period(c.ended_at, start, end)).group_by(*g(key)))
     return await _rows(session, stmt)
 
 
@@ -115,7 +146,7 @@ async def visit_ratings(session: AsyncSession, start: datetime, end: datetime, b
     stmt = (select(key, func.count().label("asked"), func.count(Visit.rating).label("rated"),
                    _count_if(Visit.rating == 3).label("satisfied"), _count_if(Visit.rating == 2).label("partly"),
                    _count_if(Visit.rating == 1).label("not_satisfied"))
-            .where(Visit.starts_at >= start, Visit.starts_at < end, Visit.status == "attended").group_by(*g(key)))
+            .where(in_period(Visit.starts_at, start, end), Visit.status == "attended").group_by(*g(key)))
     return await _rows(session, stmt)
 
 
@@ -134,7 +165,7 @@ async def closings(session: AsyncSession, start: datetime, end: datetime, by: st
     current, possibly extended, deadline), and working days from registration to the answer:
     a histogram (key, on_time, working_days, count)."""
     first = (select(AppealEvent.appeal_id, func.min(AppealEvent.at).label("at"))
-             .where(AppealEvent.status_to.in_(FINAL), AppealEvent.at >= start, AppealEvent.at < end)
+             .where(AppealEvent.status_to.in_(FINAL), in_period(AppealEvent.at, start, end))
              .group_by(AppealEvent.appeal_id).subquery())
     cal = calendar_cte(days)
     reg, done = cal.alias("reg"), cal.alias("done")
@@ -163,7 +194,7 @@ async def redirects(session: AsyncSession, start: datetime, end: datetime, by: s
             .select_from(AppealEvent).join(Appeal, Appeal.id == AppealEvent.appeal_id)
             .outerjoin(reg, reg.c.day == day_of(Appeal.registered_at, offset))
             .outerjoin(moved, moved.c.day == day_of(AppealEvent.at, offset))
-            .where(AppealEvent.action == "redirect", AppealEvent.at >= start, AppealEvent.at < end)
+            .where(AppealEvent.action == "redirect", in_period(AppealEvent.at, start, end))
             .group_by(*g(key)))
     return await _rows(session, stmt)
 
@@ -172,7 +203,7 @@ async def extensions(session: AsyncSession, start: datetime, end: datetime, by: 
     key = key_of("appeal", by, offset)
     stmt = (select(key, func.count(distinct(Appeal.id)).label("extended"))
             .select_from(AppealEvent).join(Appeal, Appeal.id == AppealEvent.appeal_id)
-            .where(AppealEvent.action == "extend", AppealEvent.at >= start, AppealEvent.at < end).group_by(*g(key)))
+            .where(AppealEvent.action == "extend", in_period(AppealEvent.at, start, end)).group_by(*g(key)))
     return await _rows(session, stmt)
 
 
@@ -192,23 +223,23 @@ async def incoming(session: AsyncSession, start: datetime, end: datetime, by: st
     out = {}
     k = key_of("appeal", by, offset)
     out["appeals"] = await _rows(session, select(k, func.count().label("n")).where(
-        Appeal.registered_at >= start, Appeal.registered_at < end).group_by(*g(k)))
+        in_period(Appeal.registered_at, start, end)).group_by(*g(k)))
     k = key_of("consultation", by, offset)
     out["consultations"] = await _rows(session, select(
         k, func.count().label("n"), func.coalesce(func.sum(Consultation.transfers), 0).label("transfers"))
-        .where(Consultation.started_at >= start, Consultation.started_at < end).group_by(*g(k)))
+        .where(in_period(Consultation.started_at, start, end)).group_by(*g(k)))
     k = key_of("callback", by, offset)
     out["callbacks"] = await _rows(session, select(k, func.count().label("n")).where(
-        CallbackRequest.created_at >= start, CallbackRequest.created_at < end).group_by(*g(k)))
+        in_period(CallbackRequest.created_at, start, end)).group_by(*g(k)))
     k = key_of("visit", by, offset)
     out["visits"] = await _rows(session, select(k, _count_if(Visit.status != "cancelled").label("n"),
                                                 _count_if(Visit.status == "no_show").label("no_shows"))
-                                .where(Visit.starts_at >= start, Visit.starts_at < end).group_by(*g(k)))
+                                .where(in_period(Visit.starts_at, start, end)).group_by(*g(k)))
     k = (day_of(AppealEvent.at, offset) if by == "day" else key_of("appeal", by, offset)).label("key")
     out["appeal_transfers"] = await _rows(session, select(k, func.count().label("n"))
                                           .select_from(AppealEvent).join(Appeal, Appeal.id == AppealEvent.appeal_id)
-                                          .where(AppealEvent.action == "transfer", AppealEvent.at >= start,
-                                                 AppealEvent.at < end).group_by(*g(k)))
+                                          .where(AppealEvent.action == "transfer", in_period(AppealEvent.at, start, end))
+                                          .group_by(*g(k)))
     return out
 
 
@@ -225,7 +256,7 @@ async def notices(session: AsyncSession, start: datetime, end: datetime, offset:
                    _count_if(o.status == "dead").label("dead"), _count_if(o.status == "pending").label("pending"),
                    _count_if(o.status == "task").label("letters"),
                    _count_if(and_(o.status == "dead", went_on)).label("fallbacks"))
-            .where(o.created_at >= start, o.created_at < end).group_by(*g(key)))
+            .where(in_period(o.created_at, start, end)).group_by(*g(key)))
     return await _rows(session, stmt)
 
 

@@ -165,3 +165,17 @@ async def test_reports_carry_no_personal_data(app, data):
         built = [await reports.build(s, n, MARCH, by, ctx) for n in reports.REPORTS for by in reports.ALLOWED_BY[n]]
     text = "\n".join(report_files.to_csv(r) for r in built)
     assert "Сидоров" not in text and "example.ru" not in text and "Текст" not in text
+
+
+async def test_a_long_period_reads_the_tables_whole_and_counts_the_same(app, data):
+    """Over half a year SQLite reads the tables instead of the index ranges; the figures are the
+    same records: March's plus February's (A1, A4, the February consultation and notice)."""
+    half = reports.Period(date(2026, 1, 1), date(2026, 6, 30))
+    s = (await build(app, "satisfaction", "kind", half)).total
+    assert (s["asked"], s["rated"], s["satisfied"]) == (9, 7, 4)
+    w = (await build(app, "workload", "kind", half)).total
+    assert (w["appeals"], w["consultations"], w["transfers"]) == (8, 5, 2)
+    c = (await build(app, "channels", "channel", half)).total
+    assert (c["notices"], c["dead"], c["fallbacks"]) == (7, 3, 1)
+    d = (await build(app, "deadlines", "topic", half)).total
+    assert (d["closed"], d["median_days"], d["p90_days"]) == (4, 7, 8)
