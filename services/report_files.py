@@ -13,7 +13,7 @@ CHART_SERIES = {
     "satisfaction": ["satisfied", "partly", "not_satisfied"],
     "deadlines": ["on_time", "late", "overdue_now"],
     "workload": ["appeals", "consultations", "callbacks", "visits"],
-    "channels": ["sent", "dead", "pending", "letters"],
+    "channels": ["sent", "pending", "dead", "letters"],  # failures in the warning colour
 }
 COLOURS = ["#009E73", "#E69F00", "#D55E00", "#0072B2"]
 CHART_TITLES = {"satisfaction": T.CHART_SATISFACTION, "deadlines": T.CHART_DEADLINES,
