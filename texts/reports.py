@@ -57,7 +57,7 @@ STAFF_REPORT_MONTH = "Прошлый месяц"
 STAFF_REPORT_FILE = "Отчёт за {period} во вложении."
 
 # Charts
-CHART_SATISFACTION = "Оценки ответов и консультаций, {period}"
+CHART_SATISFACTION = "Оценки обращений, консультаций и приёмов, {period}"
 CHART_DEADLINES = "Сроки ответа на обращения, {period}"
 CHART_WORKLOAD = "Поступило за день, {period}"
 CHART_CHANNELS = "Уведомления по каналам, {period}"
