@@ -1,5 +1,5 @@
-"""python -m admin_cli: the database, staff members, reception slots, the production calendar, mailings
-and personal data."""
+"""python -m admin_cli: the database, staff members, reception slots, the production calendar, mailings,
+personal data and reports."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 import channels  # noqa: F401  (registers every channel)
-from admin_cli import calendar, mailing, personal_data, profile, slots, staff
+from admin_cli import calendar, mailing, personal_data, profile, report, slots, staff
 from pydantic import ValidationError
 
 from bot.settings import Settings, settings_error
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     calendar.add_parser(sub)
     mailing.add_parser(sub)
     personal_data.add_parser(sub)
+    report.add_parser(sub)
     return parser
 
 
@@ -49,6 +50,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.area == "personal-data":
             return await personal_data.run(args, settings, sessions)
         async with sessions() as session, session.begin():
+            if args.area == "report":
+                return await report.run(args, session)
             if args.area == "slots":
                 return await slots.run(args, session)
             return await staff.run(args, session)

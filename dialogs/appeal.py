@@ -27,12 +27,22 @@ def pairs(buttons: list[Button]) -> list[list[Button]]:
     return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
 
 
-def suggest_topic(ctx: Context, text: str) -> str | None:
-    """R-3.3: the system suggests a topic from the text; the citizen decides."""
+def suggest(choices, text: str) -> str | None:
+    """The choice whose keywords the text mentions most, or None."""
     low = f" {text.casefold().replace('ё', 'е')} "
-    scores = {t.id: sum(low.count(k) for k in t.keywords) for t in ctx.profile.topics}
+    scores = {c.id: sum(low.count(k) for k in c.keywords) for c in choices}
     best = max(scores, key=scores.get, default=None)
     return best if best and scores[best] > 0 else None
+
+
+def suggest_topic(ctx: Context, text: str) -> str | None:
+    """R-3.3: the system suggests a topic from the text; the citizen decides."""
+    return suggest(ctx.profile.topics, text)
+
+
+def suggest_need(ctx: Context, text: str) -> str | None:
+    """R-3.3: the typical need is suggested from the text the same way; the citizen decides."""
+    return suggest(ctx.profile.needs, text)
 
 
 @step
@@ -71,9 +81,13 @@ class Need(Step):
 
     async def show(self, ctx: Context) -> Reply:
         topic = ctx.profile.topic(ctx.data.get("topic"))
-        buttons = pairs([Button(n.title, f"need:{n.id}") for n in ctx.profile.needs])
-        return Reply(T.ASK_NEED.format(topic=topic.title if topic else "—"), [*buttons, nav_row()],
-                     replace=True)
+        suggested = suggest_need(ctx, ctx.data.get("text", ""))
+        ordered = sorted(ctx.profile.needs, key=lambda n: n.id != suggested)
+        buttons = pairs([Button(n.title, f"need:{n.id}") for n in ordered])
+        text = T.ASK_NEED.format(topic=topic.title if topic else "—")
+        if suggested:
+            text += "\n" + T.NEED_SUGGESTED.format(need=ctx.profile.need(suggested).title)
+        return Reply(text, [*buttons, nav_row()], replace=True)
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         if payload.startswith("need:") and ctx.profile.need(payload[5:]):

@@ -16,7 +16,7 @@ from services.privacy import Policy
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
     appeal, appeal_rules, drafts, link, menu, mine, notices, settings, staff, staff_actions, staff_data,
-    staff_visits, visits,
+    staff_reports, staff_visits, visits,
 )
 
 log = logging.getLogger(__name__)

@@ -58,6 +58,7 @@ class StaffMenu(StaffStep):
         queues = {k: n[k] for k in staffdesk.QUEUES if k not in ("flagged", "redirect")}
         text = T.STAFF_MENU.format(name=ctx.staff.name, role=T.ROLE_TITLES.get(ctx.staff.role, ctx.staff.role),
                                    letters=n["letters"], failed=n["failed"], **queues)
+        reports = [[Button(T.STAFF_REPORTS, "st:reports")]] if ctx.staff.role == "supervisor" else []
         return Reply(text, [
             [Button(T.STAFF_Q_NEW.format(n=n["new"]), "sq:new"), Button(T.STAFF_Q_MINE.format(n=n["mine"]), "sq:mine")],
             [Button(T.STAFF_Q_OVERDUE.format(n=n["overdue"]), "sq:overdue"),
@@ -68,6 +69,7 @@ class StaffMenu(StaffStep):
              Button(T.STAFF_FAILED.format(n=n["failed"]), "st:failed")],
             [Button(T.STAFF_VISITS, "st:visits")],
             [Button(T.STAFF_PD_BUTTON.format(n=await personal_data.open_count(ctx.session)), "st:pd")],
+            *reports,
             [Button(T.STAFF_CITIZEN_VIEW, "st:citizen")],
         ])
 
@@ -75,6 +77,8 @@ class StaffMenu(StaffStep):
         if payload.startswith("sq:") and payload[3:] in staffdesk.QUEUES:
             ctx.data["queue"] = payload[3:]
             return "staff.queue"
+        if payload == "st:reports" and ctx.staff.role == "supervisor":
+            return "staff.reports"
         return {"st:letters": "staff.letters", "st:failed": "staff.failed", "st:visits": "staff.visits",
                 "st:pd": "staff.data_requests", "st:citizen": "menu"}.get(payload)
 
@@ -163,6 +167,7 @@ def action_buttons(ctx: Context, appeal: Appeal) -> list[list[Button]]:
         if not appeal.extended:
             row.append(Button(T.STAFF_EXTEND, f"sa:extend:{a}"))
         rows.append(row)
+    rows.append([Button(T.STAFF_RECLASSIFY, f"sa:reclassify:{a}")])
     if s in FINAL and ctx.staff.role == "supervisor":
         rows.append([Button(T.STAFF_REOPEN, f"sa:reopen:{a}")])
     if appeal.files:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import texts as T
 from core.events import Reply
 from dialogs.context import Context, column, step
+from dialogs.appeal import suggest
 from dialogs.appeal_rules import late_day
 from dialogs.staff import StaffStep
 from services import lifecycle, staffdesk
@@ -20,6 +21,7 @@ FIELDS = {
     "not_consider": ["category"],
     "extend": ["days", "text"],
     "transfer": ["colleague", "note?"],
+    "reclassify": ["topic", "need"],
 }
 DAYS = (7, 14, 30)
 
@@ -49,6 +51,8 @@ async def execute(ctx: Context, action: str, appeal_id: int, pending: dict) -> N
         kwargs.update(note=pending.get("text"), late_reason=pending.get("late_reason"))
     elif action == "extend":
         kwargs.update(days=pending.get("days"), note=pending.get("text"))
+    elif action == "reclassify":
+        kwargs.update(topic=pending.get("topic"), need=pending.get("need"))
     elif action == "transfer":
         kwargs.update(to_staff=await staffdesk.get(ctx.session, pending.get("colleague")), note=pending.get("note"))
     else:
@@ -113,6 +117,8 @@ class StaffAction(StaffStep):
             return Reply(T.STAFF_ASK_DAYS, [[Button(f"+{d} дн.", f"sv:days:{d}") for d in DAYS], *cancel])
         if field == "text" and ctx.data["action"] == "extend":
             return Reply(T.STAFF_ASK_EXTEND_REASON, cancel)
+        if field in ("topic", "need"):
+            return await self._classification(ctx, field, cancel)
         if field == "colleague":
             others = await staffdesk.colleagues(ctx.session, ctx.staff)
             if not others:
@@ -122,6 +128,18 @@ class StaffAction(StaffStep):
         if field == "note?":
             return Reply(T.STAFF_ASK_TRANSFER_NOTE, [[Button(T.STAFF_NO_NOTE, "sv:skip")], *cancel])
         return Reply(await self._summary(ctx), [[Button(T.STAFF_CONFIRM_OK, "sv:confirm")], *cancel])
+
+    async def _classification(self, ctx: Context, field: str, cancel) -> Reply:
+        """Topic, then need (R-3.3): the current one is marked, the one the text suggests comes first."""
+        appeal = await lifecycle.load(ctx.session, ctx.data.get("appeal_id", 0))
+        choices = ctx.profile.topics if field == "topic" else ctx.profile.needs
+        current = getattr(appeal, field, None)
+        suggested = suggest(choices, appeal.text if appeal else "")
+        ordered = sorted(choices, key=lambda c: c.id != suggested)
+        buttons = [Button((T.STAFF_CURRENT if c.id == current else "") + c.title, f"sv:{field}:{c.id}") for c in ordered]
+        title = next((c.title for c in choices if c.id == current), "—")
+        ask = T.STAFF_ASK_TOPIC if field == "topic" else T.STAFF_ASK_NEED
+        return Reply(ask.format(current=title), [*column(buttons), *cancel])
 
     async def _summary(self, ctx: Context) -> str:
         appeal = await lifecycle.load(ctx.session, ctx.data.get("appeal_id", 0))
@@ -135,6 +153,10 @@ class StaffAction(StaffStep):
                 value = next((r.text for r in ctx.profile.refusals if r.id == value), value)
             if key == "category":
                 value = T.ABUSE_WHY.get(value, value)
+            if key == "topic":
+                value = T.STAFF_NEW_TOPIC.format(title=getattr(ctx.profile.topic(value), "title", value))
+            if key == "need":
+                value = T.STAFF_NEW_NEED.format(title=getattr(ctx.profile.need(value), "title", value))
             if value not in (None, ""):
                 details.append(str(value))
         text = T.STAFF_CONFIRM.format(number=appeal.number if appeal else "—",
@@ -154,6 +176,10 @@ class StaffAction(StaffStep):
             pending["text"] = ctx.profile.canned_replies[int(value)].text
         elif kind == "agency" and value.isdigit() and int(value) < len(ctx.profile.other_agencies):
             pending["agency"] = ctx.profile.other_agencies[int(value)].name
+        elif kind == "topic" and ctx.profile.topic(value):
+            pending["topic"] = value
+        elif kind == "need" and ctx.profile.need(value):
+            pending["need"] = value
         elif kind in ("refusal", "category"):
             pending[kind] = value
         elif kind == "days" and value.isdigit():

@@ -44,6 +44,7 @@ MOVES = {
     "reopen": Move(FINAL, IN_WORK, supervisor=True),
     "extend": Move(OPEN, None),
     "transfer": Move(OPEN, None),
+    "reclassify": Move(OPEN | FINAL, None),  # topic and need corrected by staff (R-3.3)
 }
 
 
@@ -62,7 +63,8 @@ async def load(session: AsyncSession, appeal_id: int) -> Appeal | None:
 async def act(session: AsyncSession, appeal: Appeal, action: str, *, profile: Profile, now: datetime,
               staff: Staff | None = None, citizen_id: int | None = None, note: str | None = None,
               agency: str | None = None, to_staff: Staff | None = None, days: int | None = None,
-              deadline_for=None, calendar=None, late_reason: str | None = None) -> None:
+              deadline_for=None, calendar=None, late_reason: str | None = None, topic: str | None = None,
+              need: str | None = None) -> None:
     """Apply one move. `staff` acts, or the citizen (`citizen_id`) for "clarified" and "withdraw".
     `calendar` (or a bound `deadline_for` of one) gives the working days for an extension."""
     move = MOVES.get(action)
@@ -91,6 +93,13 @@ async def act(session: AsyncSession, appeal: Appeal, action: str, *, profile: Pr
         appeal.assigned_staff_id = to_staff.id
     if action == "take" and staff is not None:
         appeal.assigned_staff_id = staff.id
+    if action == "reclassify":
+        if (topic and not profile.topic(topic)) or (need and not profile.need(need)):
+            raise IllegalMove("classification")
+        if (topic or appeal.topic) == appeal.topic and (need or appeal.need) == appeal.need:
+            raise IllegalMove("classification")
+        note = _reclassify_note(appeal, topic, need)
+        appeal.topic, appeal.need = topic or appeal.topic, need or appeal.need
     if action in ("answer", "refuse", "redirect", "ask", "extend", "court") and not (note or "").strip():
         raise IllegalMove("text")
     if action == "redirect" and not agency:
@@ -132,6 +141,16 @@ def _extend(appeal: Appeal, *, profile: Profile, staff: Staff | None, days: int 
     appeal.deadline = (deadlines.shown(calendar, appeal.statutory_deadline, profile.limits.deadline_shift)
                        if calendar is not None else appeal.statutory_deadline)
     appeal.extended = True
+
+
+def _reclassify_note(appeal: Appeal, topic: str | None, need: str | None) -> str:
+    """Ids, not titles: the history stays readable after the profile renames a topic."""
+    parts = []
+    if topic and topic != appeal.topic:
+        parts.append(f"topic {appeal.topic} → {topic}")
+    if need and need != appeal.need:
+        parts.append(f"need {appeal.need} → {need}")
+    return "; ".join(parts)
 
 
 def _history_note(action, note, agency, to_staff, days) -> str | None:

@@ -347,3 +347,4 @@ import storage.consult_models  # noqa: E402,F401  (the consultation line's table
 import storage.appeal_rules_models  # noqa: E402,F401  (identification, 59-FZ rules)
 import storage.mailing_models  # noqa: E402,F401  (mailings)
 import storage.personal_data_models  # noqa: E402,F401  (152-FZ records)
+import storage.report_indexes  # noqa: E402,F401  (indexes for the reports)

@@ -11,5 +11,6 @@ from texts.staff import *  # noqa: F401,F403
 from texts.visits import *  # noqa: F401,F403
 from texts.mailing import *  # noqa: F401,F403
 from texts.personal_data import *  # noqa: F401,F403
+from texts.reports import *  # noqa: F401,F403
 
 NOTICES.update(VISIT_NOTICES)  # noqa: F405
