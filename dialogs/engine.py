@@ -116,8 +116,9 @@ class Engine:
             if payload not in offered:
                 ctx.note(T.STALE_BUTTON)
                 return current
-            if payload == NAV_MENU:
-                return self._reset(ctx, data, HOME)
+            if payload == NAV_MENU:  # staff stay in staff mode
+                home = STAFF_HOME if ctx.staff and (current or "").startswith("staff.") else HOME
+                return self._reset(ctx, data, home)
             if payload == NAV_CANCEL:
                 ctx.note(T.DRAFT_KEPT if drafts.keep(ctx, data) else T.CANCELLED)
                 return self._reset(ctx, data, HOME)

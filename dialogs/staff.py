@@ -129,8 +129,10 @@ async def card_text(ctx: Context, appeal: Appeal) -> str:
     history = []
     for ev in appeal.events:
         who = T.STAFF_HISTORY_ACTOR.get(ev.actor, ev.actor)
-        what = ev.action + (f" → {status_title(ev.status_to)}" if ev.status_to else "")
-        history.append(f"{local(ctx, ev.at)} {who}: {what}" + (f" — {ev.note}" if ev.note else ""))
+        what = T.STAFF_HISTORY_ACTIONS.get(ev.action, ev.action)
+        what += f" → {status_title(ev.status_to)}" if ev.status_to and ev.status_to != ev.status_from else ""
+        note = T.ABUSE_WHY.get(ev.note, ev.note) if ev.action == "screened" else ev.note
+        history.append(f"{local(ctx, ev.at)} {who}: {what}" + (f" — {note}" if note else ""))
     text = appeal.text if len(appeal.text) <= CARD_TEXT_LIMIT else appeal.text[:CARD_TEXT_LIMIT] + "…"
     redirect_by = appeal.registered_at + timedelta(days=profile.limits.redirect_days)
     email = appeal.answer_channel == "email"

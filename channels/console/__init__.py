@@ -5,7 +5,7 @@ from core.events import Capabilities
 from channels.console.chat import ConsoleDeliverer, Screen, parse, render, run_console
 
 SPEC = register(ChannelSpec(
-    name="console", title="этот чат", to_phrase="в этот чат", messenger=True, foreign=False,
+    name="console", title="консоль", to_phrase="в этот чат", messenger=True, foreign=False,
     capabilities=Capabilities(max_text=100_000, buttons=True, edit=False, max_button_label=200,
                               max_payload_bytes=255, files=True),
     order=40,
