@@ -11,6 +11,7 @@ from core.events import Button, Inbound, Reply
 
 if TYPE_CHECKING:
     from services.calendar import WorkCalendar
+    from services.consult import Knowledge
     from services.profile import Profile
     from storage.files import FileStore
     from storage.models import Citizen, Identity, Staff
@@ -25,6 +26,7 @@ class Deps:
     allowed_mime: frozenset[str]
     clock: Callable[[], datetime] = utc_now
     staff_chat: tuple[str, str] | None = None  # (channel, chat id) for announcements
+    knowledge: Knowledge | None = None  # the consultation line's knowledge base
 
 
 @dataclass

@@ -13,14 +13,15 @@ from services.dialog_state import DialogStore
 
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
-    appeal, link, menu, mine, notices, settings, staff, staff_actions, staff_visits, visits,
+    appeal, ask, callback, link, live, menu, mine, notices, settings, staff, staff_actions, staff_visits, visits,
 )
 
 log = logging.getLogger(__name__)
 
 HOME = "menu"
 STAFF_HOME = "staff.menu"
-COMMAND_STEPS = {"appeal": "appeal.topic", "help": "help", "mine": "mine", "settings": "settings",
+COMMAND_STEPS = {"appeal": "appeal.topic", "ask": "ask", "callback": "cb.phone",
+                 "help": "help", "mine": "mine", "settings": "settings",
                  "visit": "visit.topic", "visits": "visit.mine"}
 
 
@@ -58,7 +59,7 @@ class Engine:
             await self.store.save(session, person, target, data)
             replies = [*ctx.extra, reply]
             for other in (r for r in replies if r.to is not None):
-                await relay(session, other, now=self.deps.clock())
+                await relay(session, other, now=self.deps.clock(), files=self.deps.files)
             return [r for r in replies if r.to is None]
 
     async def apology(self, channel: str, user_id: str) -> Reply:

@@ -56,7 +56,10 @@ class StaffMenu(StaffStep):
         queues = {k: n[k] for k in staffdesk.QUEUES if k != "flagged"}
         text = T.STAFF_MENU.format(name=ctx.staff.name, role=T.ROLE_TITLES.get(ctx.staff.role, ctx.staff.role),
                                    letters=n["letters"], failed=n["failed"], **queues)
-        return Reply(text, [
+        from dialogs.callback import menu_part
+
+        line_text, line_rows = await menu_part(ctx)
+        return Reply(text + line_text, [*line_rows,
             [Button(T.STAFF_Q_NEW.format(n=n["new"]), "sq:new"), Button(T.STAFF_Q_MINE.format(n=n["mine"]), "sq:mine")],
             [Button(T.STAFF_Q_OVERDUE.format(n=n["overdue"]), "sq:overdue"),
              Button(T.STAFF_Q_SOON.format(n=n["soon"]), "sq:soon")],
@@ -68,6 +71,10 @@ class StaffMenu(StaffStep):
         ])
 
     async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        if payload.startswith("sln:"):
+            from dialogs.callback import menu_button
+
+            return await menu_button(ctx, payload)
         if payload.startswith("sq:") and payload[3:] in staffdesk.QUEUES:
             ctx.data["queue"] = payload[3:]
             return "staff.queue"
