@@ -39,6 +39,7 @@ KINDS = {k.name: k for k in (
     Kind("appeal.not_considered", ANSWERS, final=True, buttons=RATING_BUTTONS),
     Kind("appeal.overridden", STATUS),
     Kind("appeal.extended", STATUS),
+    Kind("appeal.transferred", STATUS),
     Kind("appeal.reopened", STATUS),
     Kind("visit.reminder", REMINDERS, buttons=(("MENU_VISITS", "vmine:open"),)),
     Kind("visit.rating", REMINDERS, buttons=tuple(

@@ -44,7 +44,7 @@ class Post:
         self.sender = OutboxSender(app.sessionmaker, self.boxes, limits={}, clock=app.engine.deps.clock,
                                    files=app.engine.deps.files if files else None)
 
-    async def drain(self) -> "Post":
+    async def drain(self) -> Post:
         await self.sender.drain()
         return self
 

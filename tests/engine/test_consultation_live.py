@@ -209,3 +209,22 @@ async def test_a_waiting_conversation_taken_by_a_colleague_first_R_5_3(app, peop
     assert T.STAFF_ONLY in await citizen.press_payload("lc:take:1")  # a citizen cannot take it
     [c] = await consultations(app)
     assert c.staff_id is not None and c.status == "active"
+
+
+async def test_appeal_transfers_follow_the_same_limit_and_tell_the_citizen_R_5_7_R_5_8(app, chat):
+    """An appeal is transferred at most twice; each transfer is told to the citizen."""
+    from services import lifecycle
+    from tests.outbox_helpers import act, add_staff, outbox_rows
+
+    await submit_appeal(chat)
+    a = await add_staff(app, name="Петрова А. А.", telegram_id="9001")
+    b = await add_staff(app, name="Сидоров Б. Б.", telegram_id="9002")
+    await act(app, "take", a)
+    await act(app, "transfer", a, to_staff=b)
+    told = [r for r in await outbox_rows(app) if r.kind == "appeal.transferred"]
+    assert told and all("передано другому специалисту" in r.text for r in told)
+    await act(app, "transfer", b, to_staff=a)
+    with pytest.raises(lifecycle.IllegalMove) as refused:
+        await act(app, "transfer", a, to_staff=b)
+    assert refused.value.code == "transfers" and refused.value.params == {"n": 2}
+    assert "п. 5.8" in T.MOVE_REFUSED["transfers"].format(n=2)
