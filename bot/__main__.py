@@ -7,6 +7,7 @@ import logging
 import sys
 
 from bot.app import build_app, setup_logging
+from services.knowledge import KnowledgeError
 from services.profile import ProfileError
 from bot.settings import Settings
 
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(shell(settings) if args.mode == "shell" else run(settings))
     except ProfileError as e:
         print(f"Ошибка профиля ведомства: {e}", file=sys.stderr)
+        return 2
+    except KnowledgeError as e:
+        print(f"Ошибка базы знаний: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass

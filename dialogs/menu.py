@@ -44,6 +44,9 @@ class MainMenu(Step):
         """Free text at the main menu is a question (R-5.1)."""
         from dialogs.ask import ask_question
 
+        if text.lstrip().startswith("/"):  # an unknown command is not a question
+            ctx.note(T.USE_BUTTONS)
+            return None
         return await ask_question(ctx, text)
 
 
