@@ -59,7 +59,7 @@ class StaffMenu(StaffStep):
         from dialogs.callback import menu_part
 
         line_text, line_rows = await menu_part(ctx)
-        return Reply(text + line_text, [*line_rows,
+        return Reply(text + line_text, [
             [Button(T.STAFF_Q_NEW.format(n=n["new"]), "sq:new"), Button(T.STAFF_Q_MINE.format(n=n["mine"]), "sq:mine")],
             [Button(T.STAFF_Q_OVERDUE.format(n=n["overdue"]), "sq:overdue"),
              Button(T.STAFF_Q_SOON.format(n=n["soon"]), "sq:soon")],
@@ -67,6 +67,7 @@ class StaffMenu(StaffStep):
             [Button(T.STAFF_LETTERS.format(n=n["letters"]), "st:letters"),
              Button(T.STAFF_FAILED.format(n=n["failed"]), "st:failed")],
             [Button(T.STAFF_VISITS, "st:visits")],
+            *line_rows,
             [Button(T.STAFF_CITIZEN_VIEW, "st:citizen")],
         ])
 
