@@ -14,6 +14,7 @@ from bot.settings import Settings, settings_error
 from core import channels as registry
 from core.ports import ConfigError
 from services.profile import ProfileError, missing_line
+from services.knowledge import KnowledgeError
 
 log = logging.getLogger("bot")
 
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
+    except KnowledgeError as e:
+        print(f"Ошибка базы знаний: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass

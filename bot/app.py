@@ -16,6 +16,7 @@ from dialogs.context import Deps
 from dialogs.engine import Engine
 from services import intake, verification
 from services.calendar import Hours, WorkCalendar
+from services.consult import knowledge_for
 from services.profile import Profile, load_profile
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, writer_gate
@@ -96,6 +97,7 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
         allowed_mime=settings.allowed_mime,
         staff_chat=("telegram", settings.staff_chat_telegram) if settings.staff_chat_telegram else None,
         clock=clock or utc_now,
+        knowledge=knowledge_for(profile, settings.agency_profile),
     )
     gate = writer_gate(db)
     deps.identification = verification.make_service(

@@ -12,6 +12,7 @@ from bot.scheduler import make_scheduler
 from core import channels
 from core.heap import freeze_startup_heap
 from services.housekeeping import forget_old
+from services.live import end_idle
 from services.notices import Renderer
 from services.sender import OutboxSender
 
@@ -20,23 +21,27 @@ SENDER_INTERVAL = 1.0
 RATINGS_INTERVAL = 60.0
 HOUSEKEEPING_INTERVAL = 3600.0
 PURGE_INTERVAL = 6 * 3600.0  # 152-FZ art. 21: lapsed data goes within 30 days; this is well inside
+IDLE_INTERVAL = 60.0
 
 
 def periodic_jobs(app: App, sender: OutboxSender) -> list:
     async def housekeeping() -> int:
         return await forget_old(app.sessionmaker)
 
+    async def idle_conversations() -> int:  # live conversations with no messages end
+        return await end_idle(app.sessionmaker, app.profile, now=app.engine.deps.clock(), files=app.engine.deps.files)
+
     from services.personal_data import purge_job
     from services.visits import rating_job
 
     purge = purge_job(app.sessionmaker, app.engine.deps.files, app.profile, app.engine.deps.clock)
     return [(sender.run_once, SENDER_INTERVAL), (housekeeping, HOUSEKEEPING_INTERVAL),
-            (rating_job(app), RATINGS_INTERVAL), (purge, PURGE_INTERVAL)]
+            (rating_job(app), RATINGS_INTERVAL), (purge, PURGE_INTERVAL), (idle_conversations, IDLE_INTERVAL)]
 
 
 def make_sender(app: App, deliverers: dict) -> OutboxSender:
     return OutboxSender(app.sessionmaker, deliverers, gate=app.db_gate, clock=app.engine.deps.clock,
-                        renderer=Renderer(app.profile))
+                        renderer=Renderer(app.profile), files=app.engine.deps.files)
 
 
 def build_web(app: App):

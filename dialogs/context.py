@@ -12,6 +12,7 @@ from services.privacy import Policy
 
 if TYPE_CHECKING:
     from services.calendar import WorkCalendar
+    from services.consult import Knowledge
     from services.profile import Profile
     from storage.files import FileStore
     from storage.models import Citizen, Identity, Staff
@@ -28,6 +29,7 @@ class Deps:
     staff_chat: tuple[str, str] | None = None  # (channel, chat id) for announcements
     identification: Any = None  # services.identification.IdentificationService; None: off
     public_base_url: str = ""  # where the identification links point
+    knowledge: Knowledge | None = None  # the consultation line's knowledge base
 
 
 @dataclass

@@ -15,8 +15,8 @@ from services.privacy import Policy
 
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
-    appeal, appeal_rules, drafts, link, menu, mine, notices, settings, staff, staff_actions, staff_data,
-    staff_reports, staff_visits, visits,
+    appeal, appeal_rules, ask, callback, drafts, link, live, menu, mine, notices, settings, staff,
+    staff_actions, staff_data, staff_reports, staff_visits, visits,
 )
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 HOME = "menu"
 UNKNOWN_COMMAND = re.compile(r"\s*/[A-Za-z_]\w*(@\w+)?(\s|$)")
 STAFF_HOME = "staff.menu"
-COMMAND_STEPS = {"appeal": "appeal.topic", "help": "help", "mine": "mine", "settings": "settings",
+COMMAND_STEPS = {"appeal": "appeal.topic", "ask": "ask", "callback": "cb.phone",
+                 "help": "help", "mine": "mine", "settings": "settings",
                  "visit": "visit.topic", "visits": "visit.mine"}
 
 
@@ -64,7 +65,7 @@ class Engine:
             await self.store.save(session, person, target, data)
             replies = [self.policy.reply(r, event.channel) for r in (*ctx.extra, reply)]
             for other in (r for r in replies if r.to is not None):
-                await relay(session, other, now=self.deps.clock())
+                await relay(session, other, now=self.deps.clock(), files=self.deps.files)
             return [r for r in replies if r.to is None]
 
     async def apology(self, channel: str, user_id: str) -> Reply:

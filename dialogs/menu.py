@@ -26,19 +26,30 @@ class MainMenu(Step):
             Button(T.MENU_VISITS, "menu:visits"),
             Button(T.MENU_HELP, "menu:help"),
             Button(T.MENU_SETTINGS, "menu:settings"),
+            Button(T.MENU_ASK, "menu:ask"),
+            Button(T.MENU_SPECIALIST, "menu:live"),
         ]
         if ctx.staff:
             buttons.append(Button(T.STAFF_MODE, "menu:staff"))
         return Reply(text, [*draft_buttons, *column(buttons)])
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
-        return {"menu:appeal": "appeal.topic", "menu:mine": "mine", "menu:help": "help",
+        if payload == "menu:live":
+            from dialogs.live import start
+
+            return await start(ctx)
+        return {"menu:ask": "ask", "menu:appeal": "appeal.topic", "menu:mine": "mine", "menu:help": "help",
                 "menu:settings": "settings", "menu:staff": "staff.menu",
                 "menu:visit": "visit.topic", "menu:visits": "visit.mine"}.get(payload)
 
     async def on_text(self, ctx: Context, text: str) -> str | None:
-        ctx.note(T.USE_BUTTONS)
-        return None
+        """Free text at the main menu is a question (R-5.1)."""
+        from dialogs.ask import ask_question
+
+        if text.lstrip().startswith("/"):  # an unknown command is not a question
+            ctx.note(T.USE_BUTTONS)
+            return None
+        return await ask_question(ctx, text)
 
 
 def hours_text(ctx: Context) -> str:

@@ -59,7 +59,10 @@ class StaffMenu(StaffStep):
         text = T.STAFF_MENU.format(name=ctx.staff.name, role=T.ROLE_TITLES.get(ctx.staff.role, ctx.staff.role),
                                    letters=n["letters"], failed=n["failed"], **queues)
         reports = [[Button(T.STAFF_REPORTS, "st:reports")]] if ctx.staff.role == "supervisor" else []
-        return Reply(text, [
+        from dialogs.callback import menu_part
+
+        line_text, line_rows = await menu_part(ctx)
+        return Reply(text + line_text, [
             [Button(T.STAFF_Q_NEW.format(n=n["new"]), "sq:new"), Button(T.STAFF_Q_MINE.format(n=n["mine"]), "sq:mine")],
             [Button(T.STAFF_Q_OVERDUE.format(n=n["overdue"]), "sq:overdue"),
              Button(T.STAFF_Q_SOON.format(n=n["soon"]), "sq:soon")],
@@ -70,10 +73,15 @@ class StaffMenu(StaffStep):
             [Button(T.STAFF_VISITS, "st:visits")],
             [Button(T.STAFF_PD_BUTTON.format(n=await personal_data.open_count(ctx.session)), "st:pd")],
             *reports,
+            *line_rows,
             [Button(T.STAFF_CITIZEN_VIEW, "st:citizen")],
         ])
 
     async def staff_button(self, ctx: Context, payload: str) -> str | None:
+        if payload.startswith("sln:"):
+            from dialogs.callback import menu_button
+
+            return await menu_button(ctx, payload)
         if payload.startswith("sq:") and payload[3:] in staffdesk.QUEUES:
             ctx.data["queue"] = payload[3:]
             return "staff.queue"

@@ -90,6 +90,9 @@ async def act(session: AsyncSession, appeal: Appeal, action: str, *, profile: Pr
     if action == "transfer":
         if to_staff is None or not to_staff.active:
             raise IllegalMove("colleague")
+        done = await appeal_rows.count_events(session, appeal.id, "transfer")
+        if done >= profile.consult.max_transfers:  # at most two transfers
+            raise IllegalMove("transfers", n=done)
         appeal.assigned_staff_id = to_staff.id
     if action == "take" and staff is not None:
         appeal.assigned_staff_id = staff.id
@@ -163,8 +166,9 @@ def _history_note(action, note, agency, to_staff, days) -> str | None:
     return note
 
 
-# The notice each move sends the citizen; transfers and repeated takes are internal.
-MOVE_NOTICES = {"ask": "appeal.clarification", "answer": "appeal.answered", "refuse": "appeal.refused",
+# The notice each move sends the citizen (a transfer too, R-5.7); repeated takes are internal.
+MOVE_NOTICES = {"transfer": "appeal.transferred",
+                "ask": "appeal.clarification", "answer": "appeal.answered", "refuse": "appeal.refused",
                 "redirect": "appeal.redirected", "not_consider": "appeal.not_considered",
                 "confirm_abuse": "appeal.not_considered", "extend": "appeal.extended", "reopen": "appeal.reopened",
                 "withdraw": "appeal.withdrawn", "stop": "appeal.stopped", "court": "appeal.court_returned"}

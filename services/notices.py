@@ -43,6 +43,7 @@ KINDS = {k.name: k for k in (
     Kind("appeal.not_considered", ANSWERS, final=True, buttons=RATING_BUTTONS),
     Kind("appeal.overridden", STATUS),
     Kind("appeal.extended", STATUS, personal=("reason",)),
+    Kind("appeal.transferred", STATUS),
     Kind("appeal.reopened", STATUS),
     Kind("visit.reminder", REMINDERS, buttons=(("MENU_VISITS", "vmine:open"),)),
     Kind("visit.rating", REMINDERS, buttons=tuple(
@@ -156,11 +157,15 @@ def add(session, renderer: Renderer, kind: str, *, targets: list[Target], params
     return notice
 
 
-async def relay(session, reply, *, now: datetime) -> str:
+async def relay(session, reply, *, now: datetime, files=None) -> str:
     """A dialog reply addressed to someone else (an operator, a colleague): through the outbox,
-    so it survives a crash and is sent once."""
+    so it survives a crash and is sent once. Its files go into the file store (`files`) and the
+    row keeps references to them, so they are sent after a restart too."""
     from services import outbox
 
+    params = None
+    if reply.files and files is not None:
+        params = {"files": [{"sha": files.put(f.data), "name": f.name, "mime": f.mime} for f in reply.files]}
     return await outbox.enqueue(session, citizen_id=None, kind="relay", lane=ANSWERS, text=reply.text,
-                                subject=reply.subject, buttons=reply.buttons, not_before=now,
+                                subject=reply.subject, buttons=reply.buttons, not_before=now, params=params,
                                 targets=[(reply.to.channel, reply.to.user_id)])

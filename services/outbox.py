@@ -51,6 +51,16 @@ async def cancel(session, *, notice: str) -> None:
     await rows.withdraw(session, notice)
 
 
+def files_of(row, store) -> list:
+    """The files a relayed row carries (references into the file store)."""
+    from core.events import OutFile
+
+    refs = (row.params or {}).get("files") or [] if row.kind == "relay" else []
+    if not refs or store is None:
+        return []
+    return [OutFile(f["name"], f["mime"], store.get(f["sha"])) for f in refs]
+
+
 def buttons_of(row):
     from core.events import Button
 
@@ -59,7 +69,8 @@ def buttons_of(row):
 
 async def enqueue(session, *, citizen_id: int | None, kind: str, targets: list[Target], text: str,
                   subject: str | None = None, buttons=None, appeal_id: int | None = None,
-                  not_before=None, expires_at=None, notice: str | None = None, lane: int = 1) -> str:
+                  not_before=None, expires_at=None, notice: str | None = None, lane: int = 1,
+                  params: dict | None = None) -> str:
     """A message whose text is already written (a relayed reply, a staff member's words): one
     row per channel. Notices of the program's own go through `services.notices.add`."""
     import uuid
@@ -71,7 +82,7 @@ async def enqueue(session, *, citizen_id: int | None, kind: str, targets: list[T
     for channel, address in targets:
         session.add(OutboxMessage(
             citizen_id=citizen_id, appeal_id=appeal_id, notice=notice, kind=kind, lane=lane, channel=channel,
-            address=address, subject=subject, text=text, buttons=rows_ if channel != "post" else [],
+            address=address, params=params, subject=subject, text=text, buttons=rows_ if channel != "post" else [],
             status=TASK if channel == "post" else PENDING, not_before=not_before or utcnow(),
             expires_at=expires_at))
     await session.flush()

@@ -109,6 +109,16 @@ class Privacy(_Strict):
     left_days: int = Field(30, ge=1)  # a channel identity that cannot be reached and is silent this long
 
 
+class Consult(_Strict):
+    """The consultation line (R-5.3, R-5.7–R-5.9)."""
+
+    idle_minutes: int = Field(15, ge=1)  # a live conversation with no messages ends after this
+    max_transfers: int = Field(2, ge=0)  # per conversation (R-5.8)
+    callback_days: int = Field(2, ge=1)  # we call back by the end of this working day after the request
+    callback_offer_days: int = Field(3, ge=1)  # working days whose hours are offered as windows
+    local_time: str = "по местному времени"  # how the profile's time zone is named to citizens
+
+
 class Profile(_Strict):
     agency: Agency
     hours: Hours
@@ -125,6 +135,8 @@ class Profile(_Strict):
     canned_replies: list[Canned] = []
     # Where a message becomes a formal appeal under 59-FZ: the Gosuslugi / ПОС form (547-FZ).
     appeal_form_url: str = ""
+    knowledge_base: str = ""  # the knowledge base file, relative to the profile (R-5.1)
+    consult: Consult = Consult()
 
     @field_validator("topics", "needs", "refusals")
     @classmethod

@@ -32,9 +32,10 @@ class OutboxSender:
     def __init__(self, sessionmaker: Database, deliverers: dict[str, Deliverer], *,
                  limits: dict[str, Limit] | None = None, batch: int = 100, concurrency: int = 30,
                  clock=utc_now, worker: str | None = None, gate: asyncio.Semaphore | None = None,
-                 renderer: notices.Renderer | None = None) -> None:
+                 renderer: notices.Renderer | None = None, files=None) -> None:
         self.sessionmaker, self.deliverers = sessionmaker, deliverers
         self.renderer = renderer  # to render a notice again for the channel it falls back to
+        self.files = files  # the file store, for the files of relayed messages
         self.pacers = {ch: Pacer(lim) for ch, lim in (default_limits() if limits is None else limits).items()}
         self.batch, self.clock = batch, clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
@@ -71,7 +72,7 @@ class OutboxSender:
             await self._record(self._finish, row, outbox.DROPPED, "expired before it could be sent")
             return
         deliverer = self.deliverers[row.channel]
-        reply = Reply(row.text, outbox.buttons_of(row), subject=row.subject)
+        reply = Reply(row.text, outbox.buttons_of(row), subject=row.subject, files=outbox.files_of(row, self.files))
         pacer = self.pacers.get(row.channel)
         if pacer:  # reserved in claim order, so one chat's notices keep their order
             await pacer.wait(row.address)

@@ -74,3 +74,14 @@ class UnansweredQuestion(Base):
 
 
 Index("ix_callback_requests_open", CallbackRequest.status, CallbackRequest.due_by)
+
+
+class StaffPresence(Base):
+    """Whether a staff member takes live conversations now, and where they do (R-5.3)."""
+
+    __tablename__ = "staff_presence"
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    available: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(16))  # where conversations reach them
+    user_id: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -46,6 +46,9 @@ STAFF_CLARIFIED = "По обращению {number} гражданин отве�
 
 # Each notice kind's template (services/notices.py holds the kinds: lane, routing, buttons).
 # "brief": the variant for messengers when the profile keeps answer texts out of them.
+NOTICE_TRANSFERRED = ("Обращение {number} передано другому специалисту службы, который лучше знает эту тему. "
+                      "Срок ответа прежний: до {deadline}.")
+
 NOTICES = {
     "appeal.registered": {"text": NOTICE_REGISTERED, "subject": NOTICE_SUBJECT},
     "appeal.in_work": {"text": NOTICE_IN_WORK, "subject": NOTICE_SUBJECT},
@@ -56,6 +59,7 @@ NOTICES = {
     "appeal.not_considered": {"text": NOTICE_NOT_CONSIDERED, "subject": NOTICE_SUBJECT},
     "appeal.overridden": {"text": NOTICE_OVERRIDDEN, "subject": NOTICE_SUBJECT},
     "appeal.extended": {"text": NOTICE_EXTENDED, "subject": NOTICE_SUBJECT},
+    "appeal.transferred": {"text": NOTICE_TRANSFERRED, "subject": NOTICE_SUBJECT},
     "appeal.reopened": {"text": NOTICE_REOPENED, "subject": NOTICE_SUBJECT},
     "staff.new_appeal": {"text": STAFF_NEW_APPEAL},
     "staff.transferred": {"text": STAFF_TRANSFERRED},

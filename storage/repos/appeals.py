@@ -1,11 +1,11 @@
 """Queries for appeals: numbers, ownership, locks, files."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Appeal, AppealCounter, StoredFile
+from storage.models import Appeal, AppealCounter, AppealEvent, StoredFile
 from storage.upsert import insert_ignore
 
 
@@ -63,3 +63,8 @@ async def full(session: AsyncSession, appeal_id: int) -> Appeal | None:
     stmt = select(Appeal).where(Appeal.id == appeal_id).options(
         selectinload(Appeal.events), selectinload(Appeal.files), selectinload(Appeal.citizen))
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def count_events(session: AsyncSession, appeal_id: int, action: str) -> int:
+    return await session.scalar(select(func.count(AppealEvent.id)).where(
+        AppealEvent.appeal_id == appeal_id, AppealEvent.action == action))

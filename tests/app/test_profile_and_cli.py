@@ -114,3 +114,14 @@ def test_no_messenger_library_in_engine_or_storage(package):
                 names = [node.module]
             for name in names:
                 assert name.split(".")[0] not in {"aiogram", "vkbottle", "channels"}, f"{path}: {name}"
+
+
+def test_bot_refuses_to_start_without_its_knowledge_base_R_5_1(tmp_path):
+    """The profile names a knowledge base beside it; a missing one stops start-up, naming it."""
+    profile = tmp_path / "profile.toml"
+    profile.write_text(DEFAULT_PROFILE.read_text(encoding="utf-8"), encoding="utf-8")
+    env = {**os.environ, "AGENCY_PROFILE": str(profile), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.db"}
+    done = subprocess.run([sys.executable, "-m", "bot", "shell"], cwd=ROOT, env=env, input="",
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "astrakhan_kb.toml" in done.stderr and "knowledge base not found" in done.stderr

@@ -135,7 +135,7 @@ async def test_abuse_screen_override_keeps_the_appeal_without_a_word_to_the_citi
     assert len(await outbox_rows(app)) == before
 
 
-async def test_transfer_is_recorded_and_not_told_to_the_citizen(chat, app):
+async def test_transfer_is_recorded_and_told_to_the_citizen_without_the_colleague_R_5_7(chat, app):
     await submit_appeal(chat)
     a1 = await add_staff(app)
     a2 = await add_staff(app, name="Сидоров", telegram_id="9003")
@@ -143,7 +143,11 @@ async def test_transfer_is_recorded_and_not_told_to_the_citizen(chat, app):
     before = len(await outbox_rows(app))
     await act(app, "transfer", a1, to_staff=a2, note="вопрос по капремонту, это к Сидорову")
     assert (await appeal(app)).assigned_staff_id == a2.id
-    assert len(await outbox_rows(app)) == before
+    new = (await outbox_rows(app))[before:]
+    told = [r for r in new if r.kind == "appeal.transferred"]
+    assert told and {r.channel for r in told} == {"email", "telegram"}  # the citizen hears of it
+    assert all("передано другому специалисту" in r.text and "Сидоров" not in r.text for r in told)
+    assert len(told) == len(new)
     await chat.command("start")
     await chat.press("Мои обращения")
     card = await chat.press("ЖН-2026-000001")

@@ -144,6 +144,8 @@ async def test_10000_character_reply_is_split_at_paragraphs(fake, sqlite_url, tm
     end = profile.index("\n", start)
     (tmp_path / "profile.toml").write_text(
         profile[:start] + 'answer = """' + long_answer + '"""' + profile[end:], encoding="utf-8")
+    kb = DEFAULT_PROFILE.parent / "astrakhan_kb.toml"  # the knowledge base lives beside the profile
+    (tmp_path / kb.name).write_text(kb.read_text(encoding="utf-8"), encoding="utf-8")
     app = await build_app(telegram_settings(sqlite_url, tmp_path, fake, AGENCY_PROFILE=str(tmp_path / "profile.toml")),
                           clock=clock)
     channel, task = await start_polling(app)
