@@ -19,6 +19,9 @@ def tz(ctx: Context):
     return ctx.deps.calendar.tz
 
 
+TIMES_PER_PAGE = 24  # six rows of four: fits every registered channel's keyboard
+
+
 def rows(buttons: list[Button], width: int) -> list[list[Button]]:
     return [buttons[i:i + width] for i in range(0, len(buttons), width)]
 
@@ -122,7 +125,7 @@ class Day(WizardStep):
         if not await V.free_times(ctx.session, tz(ctx), day, ctx.now(), ctx.profile.limits):
             ctx.note(T.VISIT_DAY_FULL)
             return None
-        ctx.data["day"] = day.isoformat()
+        ctx.data["day"], ctx.data["time_page"] = day.isoformat(), 0
         return "visit.time"
 
 
@@ -136,13 +139,23 @@ class Time(WizardStep):
         other = [Button(T.VISIT_OTHER_DAY, "vtime:days")]
         if not times:
             return Reply(T.VISIT_NO_TIME.format(day=day_words(day)), [other, wizard_nav()])
+        page = min(max(int(ctx.data.get("time_page", 0)), 0), (len(times) - 1) // TIMES_PER_PAGE)
+        shown = times[page * TIMES_PER_PAGE:(page + 1) * TIMES_PER_PAGE]
         buttons = [Button(f"{t.astimezone(tz(ctx)):%H:%M}", f"vt:{t.astimezone(timezone.utc):%Y%m%d%H%M}")
-                   for t in times]
+                   for t in shown]
+        pages = [b for b, on in ((Button(T.VISIT_EARLIER, "vtime:earlier"), page > 0),
+                                 (Button(T.VISIT_LATER, "vtime:later"), (page + 1) * TIMES_PER_PAGE < len(times)))
+                 if on]
         template = T.VISIT_ASK_TIME_MOVE if ctx.data.get("move") else T.VISIT_ASK_TIME
-        return Reply(template.format(day=day_words(day)), [*rows(buttons, 4), other, wizard_nav()], replace=True)
+        return Reply(template.format(day=day_words(day)),
+                     [*rows(buttons, 4), *([pages] if pages else []), other, wizard_nav()], replace=True)
 
     async def choose(self, ctx: Context, payload: str) -> str | None:
+        if payload in ("vtime:earlier", "vtime:later"):  # long lists come in pages
+            ctx.data["time_page"] = int(ctx.data.get("time_page", 0)) + (1 if payload == "vtime:later" else -1)
+            return None
         if payload == "vtime:days":
+            ctx.data.pop("time_page", None)
             return "visit.day"
         try:
             start = datetime.strptime(payload[3:], "%Y%m%d%H%M").replace(tzinfo=timezone.utc)
@@ -253,7 +266,7 @@ class Done(Step):
         if visit is None or visit.status != V.BOOKED:
             return Reply(T.VISIT_GONE, buttons)
         head = T.VISIT_MOVED if ctx.data.get("moved") else T.VISIT_BOOKED
-        parts = [head, V.details_text(visit, ctx.profile, tz(ctx)), T.VISIT_BRING]
+        parts = [head, V.details_text(visit, ctx.profile, tz(ctx), await V.desk_of(ctx.session, visit)), T.VISIT_BRING]
         files = []
         if ctx.data.pop("fresh", False):  # the file once, not on every redraw
             files.append(OutFile(f"visit-{visit.id}.ics", "text/calendar",
@@ -312,7 +325,7 @@ class Card(Step):
         if visit is None:
             return Reply(T.VISIT_GONE, [nav])
         ctx.data.pop("move", None)
-        text = f"{T.VISIT_CARD}\n\n{V.details_text(visit, ctx.profile, tz(ctx))}"
+        text = f"{T.VISIT_CARD}\n\n{V.details_text(visit, ctx.profile, tz(ctx), await V.desk_of(ctx.session, visit))}"
         return Reply(text, [[Button(T.VISIT_MOVE, "vis:move")], [Button(T.VISIT_CANCEL, "vis:cancel")], nav])
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:

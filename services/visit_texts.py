@@ -55,6 +55,8 @@ def remind_text(visit: Visit) -> str:
     return T.VISIT_REMIND_WHERE.format(when=title, channels=channels_text(channels))
 
 
-def details_text(visit: Visit, profile: Profile, tz: tzinfo) -> str:
+def details_text(visit: Visit, profile: Profile, tz: tzinfo, desk: str | None = None) -> str:
+    """R-6.5: when, which window, what about, where and how to get there."""
+    desk = T.VISIT_DESK_STAFF if not desk or desk.startswith("staff:") else desk
     return T.VISIT_DETAILS.format(when=when_text(visit.starts_at, tz), topic=topic_title(profile, visit.topic),
-                                  remind=remind_text(visit), **office_facts(profile))
+                                  remind=remind_text(visit), desk=desk, **office_facts(profile))

@@ -140,6 +140,14 @@ async def close_day(session: AsyncSession, *, day: date, profile: Profile, tz: t
     return len(slots), len(visits)
 
 
+async def desk_of(session: AsyncSession, visit: Visit) -> str | None:
+    """The window (desk) of a visit's slot, to name it in the confirmation (R-6.5)."""
+    from storage.models import VisitSlot
+
+    slot = await session.get(VisitSlot, visit.slot_id)
+    return slot.desk if slot else None
+
+
 async def reopen_day(session: AsyncSession, *, day: date, tz: tzinfo, desk: str | None = None) -> int:
     """Open a closed day's slots again; visits cancelled when it was closed stay cancelled."""
     lo, hi = day_bounds(day, tz)

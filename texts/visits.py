@@ -44,10 +44,14 @@ VISIT_REMIND_WHERE = "{when}, придёт {channels}"
 VISIT_BOOKED = "Вы записаны на приём."
 VISIT_MOVED = "Запись перенесена."
 VISIT_DETAILS = (
-    "Когда: {when}\nТема: {topic}\nАдрес: {address}\nКак добраться: {directions}\n{map}"
+    "Когда: {when} (по астраханскому времени)\nГде: {desk}\nТема: {topic}\nАдрес: {address}\n"
+    "Как добраться: {directions}\n{map}"
     "Доступность для людей с инвалидностью: {access}\nНапоминание: {remind}"
 )
 VISIT_MAP = "Карта: {url}\n"
+VISIT_DESK_STAFF = "у специалиста"
+VISIT_EARLIER = "Раньше"
+VISIT_LATER = "Позже"
 VISIT_CHECK_PHONE = "уточните, пожалуйста, по телефону {phone}"
 VISIT_BRING = (
     "Возьмите с собой паспорт и документы по вашему вопросу. "

@@ -151,3 +151,23 @@ async def test_a_draft_survives_menu_help_and_cancel_and_deleting_asks_first(cha
 async def test_the_draft_is_gone_once_the_appeal_is_sent(chat):
     await submit_appeal(chat)
     assert "неотправленное" not in await chat.command("menu")
+
+
+async def test_long_time_lists_come_in_pages_and_the_window_is_named_R_6_2_R_6_5(app):
+    """The newcomer issue, item 16 and 19: 5-minute slots give pages, not 99 buttons; the
+    confirmation names the window and says the time is Astrakhan time."""
+    from tests.engine.test_visits import add_slots, open_booking
+
+    await add_slots(app, minutes=5)
+    chat = Chat(app)
+    await open_booking(chat)
+    await chat.press("Содержание дома")
+    await chat.press("Чт 05.03")
+    times = [label for label in chat.labels if ":" in label]
+    assert len(times) == 24 and "Позже" in chat.labels and "Раньше" not in chat.labels
+    await chat.press("Позже")
+    later = [label for label in chat.labels if ":" in label]
+    assert later and later[0] > times[-1] and "Раньше" in chat.labels
+    await chat.press(later[0])
+    text = await chat.press("Не напоминать")
+    assert "Где: Окно 1" in text and "по астраханскому времени" in text
