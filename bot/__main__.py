@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
     except KnowledgeError as e:
         print(f"Ошибка базы знаний: {e}", file=sys.stderr)
         return 2
