@@ -14,6 +14,9 @@ def channel_list(channels: list[str]) -> str:
 
 async def redeem(ctx: Context, code: str) -> bool:
     citizen = await linking.redeem(ctx.session, ctx.identity, code, ctx.now())
+    if citizen == linking.OWN:
+        ctx.note(T.LINK_OWN)
+        return False
     if citizen is None:
         ctx.note(T.LINK_BAD)
         return False

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.privacy import personal
 from services import appeals
+
+SAID = ("ask", "clarified", "answer", "refuse")  # history entries whose words the citizen reads
 from services.notices import rating_buttons
 import texts as T
 from dialogs.appeal_rules import withdraw_buttons
@@ -34,6 +37,8 @@ def appeal_card(ctx: Context, appeal: Appeal) -> str:
             what = status_title(ev.status_to) if ev.status_to else ev.action
         elif "{note}" in what:
             what = what.format(note=T.ABUSE_WHY.get(ev.note or "", ev.note or ""))
+        if ev.action in SAID and ev.note:  # what was said, not only that something was (issue 11, item 15)
+            what = f"{what}: «{personal(ev.note, 'text')}»"
         lines.append(T.HISTORY_LINE.format(at=local(ctx, ev.at), what=what))
     return T.APPEAL_CARD.format(
         number=appeal.number, topic=topic.title if topic else appeal.topic,

@@ -27,11 +27,16 @@ async def issue(session: AsyncSession, citizen_id: int, now: datetime) -> LinkCo
     return row
 
 
+OWN = "own"  # redeem's answer to a person typing their own code
+
+
 async def redeem(session: AsyncSession, identity: Identity, code: str, now: datetime) -> Citizen | None:
     """Attach `identity` (and its citizen's records) to the code's citizen; None if the code is bad."""
     row = await rows.link_code(session, normalise(code))
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None
+    if row.citizen_id == identity.citizen_id:  # one's own code: nothing to link, the code stays valid
+        return OWN
     row.used_at = now
     target_id, source_id = row.citizen_id, identity.citizen_id
     if target_id != source_id:

@@ -28,6 +28,7 @@ class Kind:
     final: bool = False  # an answer or decision: carries the survey; a letter may carry it
     buttons: tuple[tuple[str, str], ...] = ()  # (label in the catalogue, payload format)
     personal: tuple[str, ...] = ()  # parameters that are the citizen's words (masked abroad)
+    survey: bool = True  # a final notice carries the survey unless this is False
 
 
 RATING_BUTTONS = (("RATE_GOOD", "rate:{appeal_id}:3"), ("RATE_PARTLY", "rate:{appeal_id}:2"),
@@ -40,7 +41,8 @@ KINDS = {k.name: k for k in (
     Kind("appeal.answered", ANSWERS, final=True, buttons=RATING_BUTTONS, personal=("text",)),
     Kind("appeal.refused", ANSWERS, final=True, buttons=RATING_BUTTONS, personal=("reason",)),
     Kind("appeal.redirected", ANSWERS, final=True, buttons=RATING_BUTTONS, personal=("reason",)),
-    Kind("appeal.not_considered", ANSWERS, final=True, buttons=RATING_BUTTONS),
+    # Left unanswered on the merits: final, but nothing was done to be rated (the newcomer issue, 14).
+    Kind("appeal.not_considered", ANSWERS, final=True, survey=False),
     Kind("appeal.overridden", STATUS),
     Kind("appeal.extended", STATUS, personal=("reason",)),
     Kind("appeal.transferred", STATUS),
@@ -127,7 +129,7 @@ class Renderer:
         text = self.policy.text(text, channel)
         if channel == "post":  # a paper letter: its own template, the survey link as text
             return Rendered(self.letter(text, params, kind.final), None, [])
-        if kind.final:
+        if kind.final and kind.survey:
             url = self.profile.survey_url
             text = f"{text}\n\n{T.SURVEY.format(url=url) if filled(url) else T.SURVEY_IN_BOT}"
         subject = template.get("subject")

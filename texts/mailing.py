@@ -10,7 +10,7 @@ MAILING_CONSENT_TEXT = (
     "или письменным заявлением. После отзыва писем не будет, адрес удалим в течение 30 дней."
 )
 MAILING_CONSENT_ASK = "{consent}\n\nОтправлять рассылку на {email}?"
-MAILING_CONSENT_YES = "Да, согласен(на)"
+MAILING_CONSENT_YES = "Даю согласие"
 MAILING_OTHER_EMAIL = "Другой адрес"
 MAILING_ASK_EMAIL = "{consent}\n\nНапишите адрес e-mail для рассылки. Мы пришлём на него код."
 MAILING_BAD_EMAIL = "Это не похоже на адрес e-mail. Напишите адрес вида name@example.ru."

@@ -203,7 +203,7 @@ async def test_settings_change_channel_and_withdraw_mailing_consent_R_2_1_R_4_1(
     assert "электронную почту" in text
     text = await chat.press("Подписаться на рассылку")
     assert "Для неё нужно ваше согласие" in text and "ivanova@example.ru" in text
-    text = await chat.press("Да, согласен(на)")
+    text = await chat.press("Даю согласие")
     assert "подписаны" in text
     clock.now = datetime(2026, 3, 4, 9, 0, tzinfo=timezone.utc)
     text = await chat.press("Отписаться от рассылки")

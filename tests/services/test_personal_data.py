@@ -35,7 +35,7 @@ async def test_my_data_shows_what_is_held_and_exports_json_and_summary_152_fz_ar
     await chat.command("start")
     await chat.press("Настройки")
     await chat.press("Подписаться на рассылку")
-    await chat.press("Да, согласен(на)")
+    await chat.press("Даю согласие")
     text = await chat.press("Мои данные")
     assert "ФИО: Иванова Мария Петровна" in text and "E-mail: ivanova@example.ru" in text
     assert "Каналы связи: telegram" in text and "рассылка на e-mail: дано 2026-03-03" in text
@@ -204,7 +204,7 @@ async def test_withdrawal_in_settings_is_one_step_and_stops_mailing_at_once_R_4_
     await chat.command("start")
     await chat.press("Настройки")
     await chat.press("Подписаться на рассылку")
-    await chat.press("Да, согласен(на)")
+    await chat.press("Даю согласие")
     text = await chat.press("Отписаться от рассылки")
     assert "отписаны" in text
     async with app.sessionmaker() as s:
