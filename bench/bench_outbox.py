@@ -19,7 +19,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,6 +32,7 @@ from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bench import load  # noqa: E402
 from services.sender import OutboxSender  # noqa: E402
 from services import outbox  # noqa: E402
 from channels.telegram import TelegramDeliverer  # noqa: E402
@@ -42,7 +42,6 @@ from storage.models import OutboxMessage  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 TELEGRAM_LIMIT = 30.0
-PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 class StampedFake(FakeTelegram):
@@ -56,29 +55,6 @@ class StampedFake(FakeTelegram):
         message = super()._api_sendMessage(params, files)
         self.times[message["chat"]["id"]].append(time.monotonic())
         return message
-
-
-async def pg_create() -> tuple[str, str]:
-    """A fresh database, like tests/conftest.py does; dropped by pg_drop."""
-    import asyncpg
-
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name, PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
-
-
-async def pg_drop(name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def run(url: str, label: str, count: int, chats: int) -> None:
@@ -144,11 +120,11 @@ async def main(count: int, chats: int, dbs: list[str]) -> None:
             with tempfile.TemporaryDirectory(prefix="bench-outbox-") as tmp:
                 await run(f"sqlite+aiosqlite:///{tmp}/bench.db", "SQLite", count, chats)
         else:
-            name, url = await pg_create()
+            name, url = await load.pg_create()
             try:
                 await run(url, "PostgreSQL", count, chats)
             finally:
-                await pg_drop(name)
+                await load.pg_drop(name)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ between cases. The fake's flood limits are off: this measures our stack, not Tel
     --adapter        also run the channel with a stub engine (no database): the adapter's own cost
     --profile DIR    write cProfile stats of each bot process to DIR (slows everything down)
     --rounds N       rounds (default 5)
+    --db both        the full stack on SQLite and on PostgreSQL (its own database, dropped after)
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ ECHO_LABELS = ["Подать обращение", "Мои обращения", "
                "Статус по номеру", "Настройки", "Главное меню"]  # seven, like the main menu
 ECHO_TEXT = "Вы на экране {n}. Выберите, что сделать дальше: кнопки ниже ведут к разделам помощи."
 STUB_LABELS = sorted({arg for steps in SCENARIOS.values() for kind, arg in steps if kind != "say"})
-NAMES = {"echo": "echo (aiogram)", "full": "full", "adapter": "adapter+stub"}
+NAMES = {"echo": "echo (aiogram)", "full": "full", "full-pg": "full (PostgreSQL)", "adapter": "adapter+stub"}
 
 
 # ---------------------------------------------------------------- the fake, instrumented
@@ -209,6 +210,7 @@ async def bench(plan: load.Plan, kinds: list[str]) -> None:
     chats = itertools.count(10_000)
     fakes: dict[str, BenchFake] = {}
     bots: dict[str, load.Child] = {}
+    pg_name, pg_url = None, ""
     with tempfile.TemporaryDirectory(prefix="bench-telegram-") as tmp:
         try:
             async def start(kind: str) -> None:
@@ -217,9 +219,12 @@ async def bench(plan: load.Plan, kinds: list[str]) -> None:
                 workdir = Path(tmp) / kind
                 workdir.mkdir()
                 env = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_URL": fake.base_url,
-                       "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bench.db", "FILES_DIR": str(workdir / "files")}
+                       "DATABASE_URL": pg_url if kind == "full-pg" else f"sqlite+aiosqlite:///{workdir}/bench.db",
+                       "FILES_DIR": str(workdir / "files")}
                 bots[kind] = await load.Child("bench.bench_telegram", kind, env, workdir).start(lambda: fake.polls > 0)
 
+            if "full-pg" in kinds:
+                pg_name, pg_url = await load.pg_create()
             await asyncio.gather(*(start(kind) for kind in kinds))
 
             async def run_case(scenario: str, kind: str, closed_s: float, rate_s: float) -> load.Case:
@@ -242,13 +247,17 @@ async def bench(plan: load.Plan, kinds: list[str]) -> None:
                 await child.stop()
             for fake in fakes.values():
                 await fake.stop()
+            if pg_name:
+                await load.pg_drop(pg_name)
     load.report(f"Telegram channel benchmark: fake Bot API on 127.0.0.1, each bot in a child process "
                 f"(long polling), Python {sys.version.split()[0]}", plan, results, NAMES, TARGETS, before)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", choices=["echo", "full", "adapter"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["echo", "full", "full-pg", "adapter"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite",
+                        help="the full stack's database (postgres: a database of its own, dropped after)")
     parser.add_argument("--adapter", action="store_true", help="also measure the channel with a stub engine")
     parser.add_argument("--profile", metavar="DIR", help="write cProfile stats of each bot process to DIR")
     parser.add_argument("--quick", action="store_true", help="one short round (a smoke run, figures meaningless)")
@@ -263,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds:
         plan = replace(plan, rounds=args.rounds)
     started = time.perf_counter()
-    asyncio.run(bench(plan, ["echo", "full", *(["adapter"] if args.adapter else [])]))
+    asyncio.run(bench(plan, load.kinds_for(args.db, args.adapter)))
     print(f"\ntotal run time {time.perf_counter() - started:.0f} s")
 
 

@@ -20,6 +20,7 @@ Echo and full alternate per scenario, several rounds; the fake is reset between 
     --adapter        also run the channel with a canned reply (no database): the adapter's own cost
     --profile DIR    write cProfile stats of each bot process to DIR
     --rounds N       rounds (default 5)
+    --db both        the full stack on SQLite and on PostgreSQL (its own database, dropped after)
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ ECHO_LABELS = ["Подать обращение", "Мои обращения", "
                "Статус по номеру", "Настройки", "Главное меню"]
 ECHO_TEXT = "Вы на экране {n}. Выберите, что сделать дальше: кнопки ниже ведут к разделам помощи."
 STUB_LABELS = sorted({arg for steps in SCENARIOS.values() for kind, arg in steps if kind == "press"})
-NAMES = {"echo": "echo (vkbottle)", "full": "full", "adapter": "adapter+stub"}
+NAMES = {"echo": "echo (vkbottle)", "full": "full", "full-pg": "full (PostgreSQL)", "adapter": "adapter+stub"}
 
 
 def echo_keyboard() -> str:
@@ -201,6 +202,7 @@ async def bench(plan: load.Plan, kinds: list[str]) -> None:
     uids = itertools.count(10_000)
     fakes: dict[str, BenchFake] = {}
     bots: dict[str, load.Child] = {}
+    pg_name, pg_url = None, ""
     with tempfile.TemporaryDirectory(prefix="bench-vk-") as tmp:
         try:
             async def start(kind: str) -> None:
@@ -208,10 +210,13 @@ async def bench(plan: load.Plan, kinds: list[str]) -> None:
                 workdir = Path(tmp) / kind
                 workdir.mkdir()
                 env = {"VK_GROUP_TOKEN": fake.token, "VK_GROUP_ID": str(fake.group_id), "VK_API_URL": fake.api_url,
-                       "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bench.db", "FILES_DIR": str(workdir / "files")}
+                       "DATABASE_URL": pg_url if kind == "full-pg" else f"sqlite+aiosqlite:///{workdir}/bench.db",
+                       "FILES_DIR": str(workdir / "files")}
                 # vkbottle's .vkbottle/ lands in the workdir
                 bots[kind] = await load.Child("bench.bench_vk", kind, env, workdir).start(lambda: bool(fake.lp_requests))
 
+            if "full-pg" in kinds:
+                pg_name, pg_url = await load.pg_create()
             await asyncio.gather(*(start(kind) for kind in kinds))
 
             async def run_case(scenario: str, kind: str, closed_s: float, rate_s: float) -> load.Case:
@@ -234,13 +239,17 @@ async def bench(plan: load.Plan, kinds: list[str]) -> None:
                 await child.stop(fakes[kind].release_long_polls)
             for fake in fakes.values():
                 await fake.stop()
+            if pg_name:
+                await load.pg_drop(pg_name)
     load.report(f"VK channel benchmark: fake VK on 127.0.0.1, each bot in a child process (Bots Long Poll), "
                 f"Python {sys.version.split()[0]}", plan, results, NAMES, TARGETS, before, unit="events")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", choices=["echo", "full", "adapter"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=["echo", "full", "full-pg", "adapter"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite",
+                        help="the full stack's database (postgres: a database of its own, dropped after)")
     parser.add_argument("--adapter", action="store_true", help="also measure the channel with a canned reply")
     parser.add_argument("--profile", metavar="DIR", help="write cProfile stats of each bot process to DIR")
     parser.add_argument("--quick", action="store_true", help="one short round (a smoke run, figures meaningless)")
@@ -255,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds:
         plan = replace(plan, rounds=args.rounds)
     started = time.perf_counter()
-    asyncio.run(bench(plan, ["echo", "full", *(["adapter"] if args.adapter else [])]))
+    asyncio.run(bench(plan, load.kinds_for(args.db, args.adapter)))
     print(f"\ntotal run time {time.perf_counter() - started:.0f} s")
 
 

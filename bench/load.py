@@ -19,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLY_TIMEOUT = 15.0
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,38 @@ async def warm_up(users: list[User]) -> None:
         await asyncio.gather(*(u.act(u.first_update()) for u in users[i:i + 25]))
 
 
+# ---------------------------------------------------------------- PostgreSQL
+async def pg_create() -> tuple[str, str]:
+    """A fresh database of its own, like tests/conftest.py makes: (name, SQLAlchemy URL)."""
+    import uuid
+
+    import asyncpg
+
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name, PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}"
+
+
+async def pg_drop(name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def kinds_for(db: str, adapter: bool) -> list[str]:
+    """The bots to measure: the echo, the full stack on SQLite and/or PostgreSQL ("full-pg")."""
+    full = {"sqlite": ["full"], "postgres": ["full-pg"], "both": ["full", "full-pg"]}[db]
+    return ["echo", *full, *(["adapter"] if adapter else [])]
+
+
 # ---------------------------------------------------------------- the bot in a child process
 class Child:
     """`python -m <module> --serve <kind>` with `env`; ready when `ready()` turns true."""
@@ -354,22 +387,32 @@ def report(title: str, plan: Plan, results: dict[tuple[str, str], list[Case]], n
             pairs = list(zip(results[(scenario, "echo")], results[(scenario, kind)]))
             thr = [f.closed.rate / e.closed.rate for e, f in pairs if e.closed.rate]
             cpu = [e.closed.cpu_ms / f.closed.cpu_ms for e, f in pairs if f.closed.cpu_ms]
-            target = targets.get(scenario) if kind == "full" else None
+            target = targets.get(scenario) if kind.startswith("full") else None
             verdict = ""
             if target is not None and thr and cpu:
                 ok = statistics.median(thr) >= target and statistics.median(cpu) >= target
                 verdict = "met" if ok else "NOT met"
             print(f"  {kind + ' / ' + scenario:<18}{spread(thr):>26}{spread(cpu):>24}"
                   f"{'≥' + format(target, '.2f') + 'x' if target else '':>9}  {verdict}")
+    if "full" in kinds and "full-pg" in kinds:
+        print()
+        print("PostgreSQL vs SQLite, full stack, per round then median (min–max); target within 20 %:")
+        for scenario in scenarios:
+            pairs = list(zip(results[(scenario, "full")], results[(scenario, "full-pg")]))
+            cpu = [pg.closed.cpu_ms / lite.closed.cpu_ms for lite, pg in pairs if lite.closed.cpu_ms]
+            thr = [pg.closed.rate / lite.closed.rate for lite, pg in pairs if lite.closed.rate]
+            ok = cpu and statistics.median(cpu) <= 1.2 and statistics.median(thr) >= 1 / 1.2
+            print(f"  {scenario:<18}CPU per update pg/sqlite {spread(cpu)}   throughput pg/sqlite {spread(thr)}"
+                  f"  {'met' if ok else 'NOT met'}")
     print()
     print(f"p99 at {plan.rate:g} {unit}/s offered, full stack (target < {p99_target_ms:g} ms), median of rounds "
           f"and pooled over all rounds:")
     for scenario in scenarios:
-        rated = [c.rated for c in results[(scenario, "full")]] if (scenario, "full") in results else []
-        if not rated:
-            continue
-        med = statistics.median([w.ms(0.99) for w in rated])
-        pooled = pct([x for w in rated for x in w.latencies], 0.99) * 1000
-        print(f"  {scenario:<18}{med:>8.1f} ms{pooled:>10.1f} ms  {'met' if max(med, pooled) < p99_target_ms else 'NOT met'}")
+        for kind in (k for k in kinds if k.startswith("full")):
+            rated = [c.rated for c in results[(scenario, kind)]]
+            med = statistics.median([w.ms(0.99) for w in rated])
+            pooled = pct([x for w in rated for x in w.latencies], 0.99) * 1000
+            print(f"  {kind + ' / ' + scenario:<18}{med:>8.1f} ms{pooled:>10.1f} ms  "
+                  f"{'met' if max(med, pooled) < p99_target_ms else 'NOT met'}")
     if User.out_of_step:
         print(f"\n{User.out_of_step} steps found the expected button missing (the user went back to the menu)")
