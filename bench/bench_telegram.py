@@ -18,7 +18,8 @@ Echo and full alternate per scenario, several rounds (bench/load.py); the fake i
 between cases. The fake's flood limits are off: this measures our stack, not Telegram's.
 
     --adapter        also run the channel with a stub engine (no database): the adapter's own cost
-    --profile DIR    write cProfile stats of each bot process to DIR (slows everything down)
+    --profile DIR    write cProfile stats of each bot process to DIR (slows everything down; with
+                     BENCH_PROFILER=pyinstrument, a sampling profile as text, if pyinstrument is installed)
     --rounds N       rounds (default 5)
     --db both        the full stack on SQLite and on PostgreSQL (its own database, dropped after)
 """

@@ -249,15 +249,21 @@ class Child:
     def pid(self) -> int:
         return self.proc.pid
 
-    async def start(self, ready: Callable[[], bool], timeout: float = 60.0) -> Child:
+    async def start(self, ready: Callable[[], bool], timeout: float = 180.0) -> Child:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "ERROR", **self.env}
         self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", self.module, "--serve", self.kind,
                                                          cwd=self.cwd, env=env)
-        async with asyncio.timeout(timeout):
-            while not ready():
-                if self.proc.returncode is not None:
-                    raise SystemExit(f"the {self.kind} bot exited with {self.proc.returncode}")
-                await asyncio.sleep(0.05)
+        try:
+            async with asyncio.timeout(timeout):
+                while not ready():
+                    if self.proc.returncode is not None:
+                        raise SystemExit(f"the {self.kind} bot exited with {self.proc.returncode}")
+                    await asyncio.sleep(0.05)
+        except BaseException:  # not ready in time, or cancelled: no orphan left behind
+            if self.proc.returncode is None:
+                self.proc.kill()
+                await self.proc.wait()
+            raise
         return self
 
     async def stop(self, nudge: Callable[[], None] | None = None) -> None:
@@ -279,26 +285,42 @@ class Child:
             await self.proc.wait()
 
 
+PROFILER = None  # the child's cProfile.Profile under --profile, enabled once the bot is up
+
+
 def serve_main(serve: Callable[[str], Awaitable[None]], kind: str, name: str) -> None:
-    """The child's main: `serve(kind)` until SIGTERM; under cProfile when BENCH_PROFILE_DIR is set."""
+    """The child's main: `serve(kind)` until SIGTERM. With BENCH_PROFILE_DIR set, the time from
+    the bot being up to SIGTERM is profiled in process CPU time (start-up and imports left out)."""
+    global PROFILER
     import logging
 
     logging.basicConfig(level=logging.ERROR)
     folder = os.environ.get("BENCH_PROFILE_DIR")
-    if not folder:
-        asyncio.run(serve(kind))
-        return
-    import cProfile
+    if folder and os.environ.get("BENCH_PROFILER") == "pyinstrument":  # sampling: far less distortion
+        from pyinstrument import Profiler
 
-    profiler = cProfile.Profile()
-    profiler.runcall(asyncio.run, serve(kind))
-    profiler.dump_stats(Path(folder) / f"{name}-{kind}.prof")
+        PROFILER = Profiler(interval=0.0005, async_mode="disabled")  # the whole loop, not one task
+        PROFILER.enable, PROFILER.disable = PROFILER.start, PROFILER.stop
+    elif folder:
+        import cProfile
+
+        PROFILER = cProfile.Profile(time.process_time)  # CPU of the process (all its threads), not wall time
+    asyncio.run(serve(kind))
+    if PROFILER is not None and hasattr(PROFILER, "dump_stats"):
+        PROFILER.dump_stats(Path(folder) / f"{name}-{kind}.prof")
+    elif PROFILER is not None:
+        (Path(folder) / f"{name}-{kind}.txt").write_text(PROFILER.output_text(show_all=False))
 
 
 async def until_sigterm() -> None:
+    """Wait for SIGTERM; the bot is up, so a profile starts here."""
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    if PROFILER is not None:
+        PROFILER.enable()
     await stop.wait()
+    if PROFILER is not None:
+        PROFILER.disable()
 
 
 # ---------------------------------------------------------------- rounds
