@@ -68,10 +68,11 @@ async def run(url: str, label: str, count: int, chats: int) -> None:
         fake.add_chat(chat_id)
     now = datetime.now(timezone.utc)
     async with sessions() as s, s.begin():
-        for i in range(count):  # chat by chat in turn: each chat gets count/chats notices, numbered
-            chat = chat_ids[i % chats]
+        per_chat = -(-count // chats)
+        for i in range(count):  # a chat's notices one after another, numbered: the per-chat limit holds them back
+            chat = chat_ids[i // per_chat]
             await outbox.enqueue(s, citizen_id=None, kind="status", targets=[("telegram", str(chat))],
-                                 text=f"Обращение ЖН-2026-{i:06d}: взято в работу. Уведомление {i // chats + 1}.",
+                                 text=f"Обращение ЖН-2026-{i:06d}: взято в работу. Уведомление {i % per_chat + 1}.",
                                  not_before=now)
     bot = Bot(fake.token, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url)))
     sender = OutboxSender(sessions, {"telegram": TelegramDeliverer(bot)})
