@@ -4,6 +4,7 @@ periodic jobs, the outbox sender polling every second).
 
     .venv/bin/python -m bench.bench_visits                      # SQLite, and PostgreSQL if reachable
     .venv/bin/python -m bench.bench_visits --backend sqlite --visits 20000 --window 20   # quicker
+    .venv/bin/python -m bench.bench_visits --quick                    # a smoke run
 
 The database is filled by this process; the measurements run in a fresh child process, so its
 memory and start-up are those of a bot starting on a database that already holds the visits.
@@ -312,9 +313,10 @@ def report(results: list[tuple[str, dict, dict]], args) -> None:
 
 
 def _tg_rate() -> float:
-    from services.pacing import DEFAULT_LIMITS
+    import channels  # noqa: F401  (registers the channels and their limits)
+    from services.pacing import default_limits
 
-    return DEFAULT_LIMITS["telegram"].per_second
+    return default_limits()["telegram"].per_second
 
 
 def _sender_interval() -> str:
@@ -356,9 +358,12 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=60.0, help="seconds over which they fall due")
     parser.add_argument("--burst", type=int, default=1000, help="reminders due at one instant (0: skip)")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--quick", action="store_true", help="2,000 visits, 50 reminders in 3 s, SQLite: a smoke run")
     parser.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--citizens", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.quick:
+        args.visits, args.due, args.window, args.burst, args.backend = 2000, 50, 3.0, 50, "sqlite"
     if args.child:
         import logging
 

@@ -1,48 +1,49 @@
-"""VK channel benchmark against the fake VK (tests/fakes/vk_api.py), in one run of ~40 s.
+"""VK channel benchmark against the fake VK (tests/fakes/vk_api.py), ~3 min.
 
-    .venv/bin/python -m bench.bench_vk          (or .venv/bin/python bench/bench_vk.py)
+    .venv/bin/python -m bench.bench_vk            # 5 rounds
+    .venv/bin/python -m bench.bench_vk --quick    # one short round: a smoke run
 
-The fake and the load generator run in this process; the bot under test runs in a child process
-(so the fake's own CPU does not slow the bot down), talking to the fake over 127.0.0.1 like it
-would to VK. Latency is measured in this process from the moment an event is queued in the fake's
-long poll to the moment the bot's reply reaches the fake's messages.send.
+The fakes and the load generator (bench/load.py) run in this process; each bot under test runs
+in its own child process on Bots Long Poll against its own fake over 127.0.0.1. Latency runs
+from the moment an event is queued in the long poll to the moment the reply with a keyboard
+reaches the fake's messages.send.
 
-Bots measured:
-  echo  a bare vkbottle `Bot` that answers each message with its text (the floor: fake + vkbottle)
-  adapter  VKChannel with the engine replaced by a canned menu reply (the adapter's own cost)
-  full  VKChannel + dialog engine + SQLite in a temporary directory:
-        (a) menu navigation with callback buttons (message_event -> sendMessageEventAnswer + send)
-        (b) appeal wizard steps, every one a database write, each cycle registering an appeal
-Closed loop (each simulated user waits for the reply before the next action) gives events/s and
-p50/p99; then an open loop at a fixed offered rate of 50 events/s gives p99 under a steady load.
+Bots, both doing the same platform work on the same mix of events:
+  echo  a bare vkbottle `Bot`: a callback-button press (message_event) is answered with
+        messages.sendMessageEventAnswer plus a messages.send with an inline keyboard of seven
+        callback buttons; a text (message_new) with a messages.send with that keyboard
+  full  VKChannel(app) over bot.app.App (engine, SQLite in a temporary directory): menu
+        navigation with callback buttons and appeal steps (presses and texts, each cycle
+        registering an appeal)
+Echo and full alternate per scenario, several rounds; the fake is reset between cases.
+
+    --adapter        also run the channel with a canned reply (no database): the adapter's own cost
+    --profile DIR    write cProfile stats of each bot process to DIR
+    --rounds N       rounds (default 5)
+    --db both        the full stack on SQLite and on PostgreSQL (its own database, dropped after)
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import gc
+import itertools
 import json
 import os
-import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import load  # noqa: E402
 from tests.fakes.vk_api import FakeVK  # noqa: E402
 
-CLOSED_USERS = 24  # concurrent simulated users in the closed-loop runs
-CLOSED_SECONDS = 5.0
-RATE = 50.0  # events/s in the open-loop runs
-RATE_SECONDS = 5.0
-RATE_USERS = 120  # each user acts every 2.4 s at 50 events/s: the reply is long back by then
-REPLY_TIMEOUT = 15.0
-
+TARGETS = {"menu": 0.85, "appeal": 0.6}
 ROOF = "В подъезде дома 5 по улице Ленина течёт крыша, на пятом этаже плесень. Управляющая компания не реагирует."
 APPEAL_STEPS = [
     ("press", "Подать обращение"), ("press", "Содержание дома"), ("press", "Устранить нарушение"),
@@ -52,372 +53,219 @@ APPEAL_STEPS = [
 ]
 MENU_STEPS = [("press", "Справка и контакты"), ("press", "Главное меню"), ("press", "Мои обращения"),
               ("press", "Главное меню")]
+SCENARIOS = {"menu": MENU_STEPS, "appeal": APPEAL_STEPS}
+ECHO_LABELS = ["Подать обращение", "Мои обращения", "Запись на приём", "Справка и контакты",
+               "Статус по номеру", "Настройки", "Главное меню"]
+ECHO_TEXT = "Вы на экране {n}. Выберите, что сделать дальше: кнопки ниже ведут к разделам помощи."
+STUB_LABELS = sorted({arg for steps in SCENARIOS.values() for kind, arg in steps if kind == "press"})
+NAMES = {"echo": "echo (vkbottle)", "full": "full", "full-pg": "full (PostgreSQL)", "adapter": "adapter+stub"}
+
+
+def echo_keyboard() -> str:
+    """Seven callback buttons in six rows (VK's inline limit), as the channel lays them out."""
+    buttons = [{"action": {"type": "callback", "label": label, "payload": json.dumps({"p": f"e:{i}"})}}
+               for i, label in enumerate(ECHO_LABELS)]
+    rows = [[b] for b in buttons[:5]] + [buttons[5:]]
+    return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False, separators=(",", ":"))
 
 
 # ---------------------------------------------------------------- the fake, instrumented
 class BenchFake(FakeVK):
-    """Notes when a reply reaches messages.send, per peer; keeps each peer's last keyboard."""
+    """Resolves the peer's waiter when a message with a keyboard is sent; keeps that message."""
 
     def __init__(self) -> None:
         super().__init__(history_limit=1_000_000)
-        self.waiters: dict[int, tuple[asyncio.Future, bool]] = {}
+        self.waiters = load.Waiters()
         self.last: dict[int, dict] = {}
 
     def _messages_send(self, p: dict):
         result = super()._messages_send(p)
-        now = time.perf_counter()
         msg = self.delivered[-1]
-        peer = msg["peer_id"]
         if msg["keyboard"] is not None:
-            self.last[peer] = msg
-        waiter = self.waiters.get(peer)
-        if waiter and not waiter[0].done() and (msg["keyboard"] is not None or not waiter[1]):
-            waiter[0].set_result(now)
-        self.calls.clear()  # the bench needs no call log; keep memory flat
+            self.last[msg["peer_id"]] = msg
+            self.waiters.arrived(msg["peer_id"])
+        self.calls.clear()  # no call log needed: keep memory flat
         return result
 
-    def forget(self) -> None:
-        """Between scenarios (the bot idle): drop delivered messages and consumed events, so the
-        fake's heap, and its garbage collections, do not grow from one scenario to the next."""
-        self.delivered.clear()
-        self._messages.clear()
-        self._dedup.clear()
-        self._callbacks.clear()
-        self._events.clear()
+    def reset(self) -> None:
+        """Between cases (the bot idle): drop messages, events, callbacks and answers."""
+        for store in (self.delivered, self.edits, self.event_answers, self.activities, self._messages, self._dedup,
+                      self._callbacks, self._events, self._convs, self.last, self.calls):
+            store.clear()
         self.lp_requests = self.lp_requests[-1:]
+        self.waiters.clear()
         gc.collect()
 
 
-# ---------------------------------------------------------------- simulated users
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc; NaN elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-
-
-@dataclass
-class Result:
-    name: str
-    latencies: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    timeouts: int = 0
-    skipped: int = 0
-    cpu: float = float("nan")  # the bot's CPU use, as a share of one core
-    fake_cpu: float = float("nan")  # this process (fake VK + load generator), likewise
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-    def pct(self, q: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        data = sorted(self.latencies)
-        return data[min(len(data) - 1, int(round(q * (len(data) - 1))))] * 1000
-
-
-class User:
-    def __init__(self, fake: BenchFake, uid: int, steps: list[tuple[str, str]] | None) -> None:
-        self.fake, self.uid, self.steps = fake, uid, steps
+class VKUser(load.User):
+    def __init__(self, fake: BenchFake, uid: int, steps: list[tuple[str, str]], echo: bool) -> None:
+        super().__init__(fake.waiters, uid)
+        self.fake, self.steps, self.echo = fake, steps, echo
         self.i = 0
-        self.busy = False
 
-    def next_event(self) -> dict:
-        if self.steps is None:  # echo
-            return self.fake.make_message_new(self.uid, f"ping {self.i}")
+    def first_update(self) -> dict:
+        return self.fake.make_message_new(self.chat, "/start")
+
+    def push(self, update: dict) -> None:
+        self.fake.push_event(update)
+
+    def next_update(self) -> dict:
         while True:
             kind, arg = self.steps[self.i % len(self.steps)]
             self.i += 1
-            msg = self.fake.last.get(self.uid)
+            if kind == "say":
+                return self.fake.make_message_new(self.chat, arg)
+            msg = self.fake.last.get(self.chat)
             labels = {b["action"]["label"]: b["action"] for row in (msg or {}).get("keyboard", {}).get("buttons", [])
                       for b in row} if msg else {}
-            if kind == "say":
-                return self.fake.make_message_new(self.uid, arg)
-            if kind == "consent" and arg not in labels:
+            if self.echo:
+                if kind == "consent":
+                    continue
+                arg = ECHO_LABELS[self.i % len(ECHO_LABELS)]
+            elif kind == "consent" and arg not in labels:
                 continue  # asked only once per citizen
             action = labels.get(arg)
-            if action is None:  # out of step (should not happen): start over from the menu
+            if action is None or action.get("type") != "callback":
+                load.User.out_of_step += 1
                 self.i = 0
-                return self.fake.make_message_new(self.uid, "/menu")
-            return self.fake.make_callback(self.uid, self.uid, json.loads(action["payload"]),
+                return self.fake.make_message_new(self.chat, "/menu")
+            return self.fake.make_callback(self.chat, self.chat, json.loads(action["payload"]),
                                            msg["conversation_message_id"])
 
-    async def act(self, event: dict | None = None, *, need_keyboard: bool) -> float | None:
-        """Push one event, wait for the reply; the latency in seconds (None on timeout)."""
-        self.busy = True
-        try:
-            event = event or self.next_event()
-            fut = asyncio.get_running_loop().create_future()
-            self.fake.waiters[self.uid] = (fut, need_keyboard)
-            start = time.perf_counter()
-            self.fake.push_event(event)
-            try:
-                return await asyncio.wait_for(fut, REPLY_TIMEOUT) - start
-            except asyncio.TimeoutError:
-                return None
-        finally:
-            self.busy = False
 
+# ---------------------------------------------------------------- the bots (child processes)
+async def serve_echo() -> None:
+    from vkbottle import API, Bot, BotPolling, GroupEventType, GroupTypes
+    from vkbottle.bot import Message
 
-async def closed_loop(name: str, users: list[User], need_keyboard: bool) -> Result:
-    result = Result(name)
-    deadline = time.perf_counter() + CLOSED_SECONDS
+    api = API(os.environ["VK_GROUP_TOKEN"])
+    api.API_URL = os.environ["VK_API_URL"]
+    bot = Bot(api=api, polling=BotPolling(api, group_id=int(os.environ["VK_GROUP_ID"])))
+    keyboard = echo_keyboard()
+    screens = itertools.count()
+    ids = itertools.count(1)
 
-    async def run(user: User) -> None:
-        while time.perf_counter() < deadline:
-            latency = await user.act(need_keyboard=need_keyboard)
-            if latency is None:
-                result.timeouts += 1
-            else:
-                result.latencies.append(latency)
+    async def send(peer_id: int) -> None:
+        await api.request("messages.send", {"peer_id": peer_id, "random_id": next(ids), "keyboard": keyboard,
+                                            "message": ECHO_TEXT.format(n=next(screens))})
 
-    start = time.perf_counter()
-    await asyncio.gather(*(run(u) for u in users))
-    result.seconds = time.perf_counter() - start
-    return result
+    @bot.on.message()
+    async def echo(message: Message) -> None:
+        await send(message.peer_id)
 
+    @bot.on.raw_event(GroupEventType.MESSAGE_EVENT, dataclass=GroupTypes.MessageEvent)
+    async def press(event: GroupTypes.MessageEvent) -> None:
+        obj = event.object
+        answer = asyncio.ensure_future(api.request("messages.sendMessageEventAnswer", {
+            "event_id": obj.event_id, "user_id": obj.user_id, "peer_id": obj.peer_id}))
+        await send(obj.peer_id)
+        await answer
 
-async def open_loop(name: str, users: list[User], need_keyboard: bool) -> Result:
-    result = Result(name)
-    tasks: list[asyncio.Task] = []
-
-    async def one(user: User) -> None:
-        latency = await user.act(need_keyboard=need_keyboard)
-        if latency is None:
-            result.timeouts += 1
-        else:
-            result.latencies.append(latency)
-
-    start = time.perf_counter()
-    n, k = int(RATE * RATE_SECONDS), 0
-    for i in range(n):
-        await asyncio.sleep(max(0.0, start + i / RATE - time.perf_counter()))
-        for _ in range(len(users)):
-            user = users[k % len(users)]
-            k += 1
-            if not user.busy:
-                tasks.append(asyncio.create_task(one(user)))
-                break
-        else:
-            result.skipped += 1
-    await asyncio.gather(*tasks)
-    result.seconds = time.perf_counter() - start
-    return result
-
-
-async def warm_up(users: list[User], need_keyboard: bool) -> None:
-    """Each user says /start once (creates the citizen), not measured."""
-    for chunk in range(0, len(users), 25):
-        await asyncio.gather(*(u.act(u.fake.make_message_new(u.uid, "/start"), need_keyboard=need_keyboard)
-                               for u in users[chunk:chunk + 25]))
-
-
-# ---------------------------------------------------------------- the bots under test (child process)
-def freeze_heap() -> None:
-    """After start-up, move every object into the permanent generation, as a long-running server
-    should (bot/runner.py): otherwise each full collection walks ~250k start-up objects (vkbottle's
-    and pydantic's types, SQLAlchemy) and stops the loop for ~100-150 ms about once a second under load."""
-    if os.environ.get("BENCH_VK_NO_FREEZE"):
-        return
     gc.collect()
-    gc.freeze()
+    gc.freeze()  # like the channel does after start-up (core.heap)
+    task = asyncio.create_task(bot.run_polling())
+    await load.until_sigterm()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
-async def serve(kind: str) -> None:
-    import logging
-
-    logging.basicConfig(level=logging.ERROR)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    if kind == "echo":
-        from vkbottle import API, Bot, BotPolling
-        from vkbottle.bot import Message
-
-        api = API(os.environ["VK_GROUP_TOKEN"])
-        api.API_URL = os.environ["VK_API_URL"]
-        bot = Bot(api=api, polling=BotPolling(api, group_id=int(os.environ["VK_GROUP_ID"])))
-
-        @bot.on.message()
-        async def echo(message: Message) -> None:
-            await message.answer(message.text)
-
-        freeze_heap()
-        task = asyncio.create_task(bot.run_polling())
-        await stop.wait()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        return
-
+async def serve_full(canned: bool) -> None:
     from bot.app import build_app
     from bot.settings import Settings
     from channels.vk import VKChannel
 
     app = await build_app(Settings(_env_file=None))
-    if kind == "adapter":
+    if canned:
         from core.events import Button, Reply
 
-        labels = ["Подать обращение", "Мои обращения", "Справка и контакты", "Настройки", "Главное меню"]
-        menu = [[Button(label, f"m:{i}")] for i, label in enumerate(labels)]
+        menu = [[Button(label, label)] for label in STUB_LABELS]
 
-        async def canned(event, update_key=None):
+        async def handle(event, *, update_key=None):
             return [Reply("Что вы хотите сделать?", menu)]
 
-        app.engine.handle = canned
+        app.handle = handle
     channel = VKChannel(app)
-    freeze_heap()
-    profile = os.environ.get("BENCH_VK_PROFILE")  # a path: cProfile the full bot into it
-    if profile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
     task = asyncio.create_task(channel.run_polling())
-    await stop.wait()
+    await load.until_sigterm()
     await channel.stop()
     await asyncio.gather(task, return_exceptions=True)
     await app.close()
-    if profile:
-        profiler.disable()
-        profiler.dump_stats(profile)
 
 
-async def start_bot(kind: str, fake: BenchFake, workdir: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "VK_GROUP_TOKEN": fake.token, "VK_GROUP_ID": str(fake.group_id),
-           "VK_API_URL": fake.api_url, "DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bench.db",
-           "FILES_DIR": str(workdir / "files"), "LOG_LEVEL": "ERROR"}
-    polls = len(fake.lp_requests)
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.bench_vk", "--serve", kind,
-                                                cwd=workdir, env=env)  # vkbottle's .vkbottle/ lands in workdir
-    async with asyncio.timeout(60):
-        while len(fake.lp_requests) == polls:
-            if proc.returncode is not None:
-                raise SystemExit(f"the {kind} bot exited with {proc.returncode}")
-            await asyncio.sleep(0.05)
-    return proc
-
-
-async def stop_bot(proc: asyncio.subprocess.Process, fake: BenchFake) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        async with asyncio.timeout(20):
-            while proc.returncode is None:
-                fake.release_long_polls()
-                await asyncio.sleep(0.05)
-                if proc.returncode is None:
-                    try:
-                        await asyncio.wait_for(proc.wait(), 0.2)
-                    except asyncio.TimeoutError:
-                        pass
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
+async def serve(kind: str) -> None:
+    await (serve_echo() if kind == "echo" else serve_full(canned=kind == "adapter"))
 
 
 # ---------------------------------------------------------------- the run
-def row(r: Result) -> str:
-    extra = []
-    if r.timeouts:
-        extra.append(f"{r.timeouts} timeouts")
-    if r.skipped:
-        extra.append(f"{r.skipped} not offered (all users busy)")
-    return (f"{r.name:<46}{len(r.latencies):>7}{r.rate:>9.1f}{r.pct(0.5):>9.1f}{r.pct(0.99):>9.1f}"
-            f"{r.cpu * 100:>8.0f}%{r.fake_cpu * 100:>9.0f}%"
-            f"{'  ' + ', '.join(extra) if extra else ''}")
-
-
-async def bench() -> None:
-    started = time.perf_counter()
-    fake = await BenchFake().start()
-    gc.collect()
-    gc.freeze()
-    results: dict[str, Result] = {}
-    polls: dict[str, tuple[int, int]] = {}
-    uid = iter(range(10_000, 10**9))
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench-vk-") as tmp:
-            for kind in ("echo", "adapter", "full"):
+async def bench(plan: load.Plan, kinds: list[str]) -> None:
+    before = load.loadavg()
+    uids = itertools.count(10_000)
+    fakes: dict[str, BenchFake] = {}
+    bots: dict[str, load.Child] = {}
+    pg_name, pg_url = None, ""
+    with tempfile.TemporaryDirectory(prefix="bench-vk-") as tmp:
+        try:
+            async def start(kind: str) -> None:
+                fake = fakes[kind] = await BenchFake().start()
                 workdir = Path(tmp) / kind
                 workdir.mkdir()
-                proc = await start_bot(kind, fake, workdir)
-                try:
-                    need_kb = kind != "echo"
-                    scenarios = {"echo": [("echo", None)], "adapter": [("adapter", MENU_STEPS)],
-                                 "full": [("menu", MENU_STEPS), ("appeal", APPEAL_STEPS)]}[kind]
-                    for label, steps in scenarios:
-                        await asyncio.sleep(0.3)  # let late sendMessageEventAnswer calls land
-                        fake.forget()
-                        closed = [User(fake, next(uid), steps) for _ in range(CLOSED_USERS)]
-                        rated = [User(fake, next(uid), steps) for _ in range(RATE_USERS)]
-                        await warm_up(closed + rated, need_kb)
-                        lp0, ev0 = len(fake.lp_requests), fake._next_ts
-                        cpu0, own0 = cpu_seconds(proc.pid), cpu_seconds(os.getpid())
-                        r = results[f"{label}/closed"] = await closed_loop(label, closed, need_kb)
-                        r.cpu = (cpu_seconds(proc.pid) - cpu0) / r.seconds
-                        r.fake_cpu = (cpu_seconds(os.getpid()) - own0) / r.seconds
-                        polls[label] = (len(fake.lp_requests) - lp0, fake._next_ts - ev0)
-                        cpu0, own0 = cpu_seconds(proc.pid), cpu_seconds(os.getpid())
-                        r = results[f"{label}/rate"] = await open_loop(label, rated, need_kb)
-                        r.cpu = (cpu_seconds(proc.pid) - cpu0) / r.seconds
-                        r.fake_cpu = (cpu_seconds(os.getpid()) - own0) / r.seconds
-                finally:
-                    await stop_bot(proc, fake)
-    finally:
-        await fake.stop()
-    report(results, polls, time.perf_counter() - started)
+                env = {"VK_GROUP_TOKEN": fake.token, "VK_GROUP_ID": str(fake.group_id), "VK_API_URL": fake.api_url,
+                       "DATABASE_URL": pg_url if kind == "full-pg" else f"sqlite+aiosqlite:///{workdir}/bench.db",
+                       "FILES_DIR": str(workdir / "files")}
+                # vkbottle's .vkbottle/ lands in the workdir
+                bots[kind] = await load.Child("bench.bench_vk", kind, env, workdir).start(lambda: bool(fake.lp_requests))
+
+            if "full-pg" in kinds:
+                pg_name, pg_url = await load.pg_create()
+            await asyncio.gather(*(start(kind) for kind in kinds))
+
+            async def run_case(scenario: str, kind: str, closed_s: float, rate_s: float) -> load.Case:
+                fake, pid = fakes[kind], bots[kind].pid
+                await asyncio.sleep(0.2)  # late sendMessageEventAnswer calls land
+                fake.reset()
+                steps = SCENARIOS[scenario]
+                if kind == "adapter":
+                    steps = [s for s in steps if s[0] == "press"]
+                closed = [VKUser(fake, next(uids), steps, kind == "echo") for _ in range(plan.users)]
+                rated = [VKUser(fake, next(uids), steps, kind == "echo") for _ in range(plan.rate_users)]
+                await load.warm_up(closed + (rated if rate_s else []))
+                c = await load.measured(pid, load.closed_loop(closed, closed_s))
+                r = await load.measured(pid, load.open_loop(rated, plan.rate, rate_s)) if rate_s else load.Window()
+                return load.Case(c, r)
+
+            results = await load.rounds(plan, list(SCENARIOS), kinds, run_case)
+        finally:
+            for kind, child in bots.items():
+                await child.stop(fakes[kind].release_long_polls)
+            for fake in fakes.values():
+                await fake.stop()
+            if pg_name:
+                await load.pg_drop(pg_name)
+    load.report(f"VK channel benchmark: fake VK on 127.0.0.1, each bot in a child process (Bots Long Poll), "
+                f"Python {sys.version.split()[0]}", plan, results, NAMES, TARGETS, before, unit="events")
 
 
-def report(results: dict[str, Result], polls: dict[str, tuple[int, int]], total: float) -> None:
-    names = {"echo": "echo: bare vkbottle Bot, message.answer",
-             "adapter": "adapter only: canned reply, callback buttons",
-             "menu": "full: menu navigation (callback buttons)",
-             "appeal": "full: appeal steps (DB writes, registration)"}
-    keys = list(names)
-    head = f"{'events':>7}{'ev/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'bot CPU':>9}{'fake CPU':>10}"
-    print()
-    print(f"VK channel benchmark — fake VK on 127.0.0.1, bot in a child process, {os.cpu_count()} CPUs")
-    print(f"closed loop: {CLOSED_USERS} users, {CLOSED_SECONDS:.0f} s each; latency = event queued in the "
-          f"long poll -> reply at messages.send")
-    print("bots call gc.freeze() after start-up" + (" (disabled: BENCH_VK_NO_FREEZE)" if os.environ.get(
-        "BENCH_VK_NO_FREEZE") else "") + "; CPU = share of one core")
-    print()
-    print(f"{'closed loop':<46}{head}")
-    for key in keys:
-        r = results[f"{key}/closed"]
-        r.name = names[key]
-        print(row(r))
-    print()
-    print(f"{f'open loop, offered {RATE:.0f} events/s':<46}{head}")
-    for key in keys:
-        r = results[f"{key}/rate"]
-        r.name = names[key]
-        print(row(r))
-    echo = results["echo/closed"]
-    print()
-    print(f"{'ratio to echo (closed loop)':<46}{'throughput':>12}{'p50':>9}{'p99':>9}")
-    for key in keys[1:]:
-        r = results[f"{key}/closed"]
-        print(f"  {key:<44}{r.rate / echo.rate:>11.2f}x{r.pct(0.5) / echo.pct(0.5):>8.1f}x"
-              f"{r.pct(0.99) / echo.pct(0.99):>8.1f}x")
-    rate = results["echo/rate"]
-    print(f"{f'ratio to echo at {RATE:.0f} events/s':<46}{'':>12}{'p50':>9}{'p99':>9}")
-    for key in keys[1:]:
-        r = results[f"{key}/rate"]
-        print(f"  {key:<44}{'':>12}{r.pct(0.5) / rate.pct(0.5):>8.1f}x{r.pct(0.99) / rate.pct(0.99):>8.1f}x")
-    print()
-    print("long poll: a_check requests per event in the closed loop (lower = bigger batches)")
-    for key, (lp, events) in polls.items():
-        print(f"  {key:<10}{lp / max(events, 1):>6.2f}  ({lp} requests for {events} events)")
-    print(f"\ntotal run time {total:.1f} s")
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--serve", choices=["echo", "adapter", "full"], help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    asyncio.run(serve(args.serve) if args.serve else bench())
+    parser.add_argument("--serve", choices=["echo", "full", "full-pg", "adapter"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite",
+                        help="the full stack's database (postgres: a database of its own, dropped after)")
+    parser.add_argument("--adapter", action="store_true", help="also measure the channel with a canned reply")
+    parser.add_argument("--profile", metavar="DIR", help="write cProfile stats of each bot process to DIR")
+    parser.add_argument("--quick", action="store_true", help="one short round (a smoke run, figures meaningless)")
+    parser.add_argument("--rounds", type=int, help="rounds of each case (default 5)")
+    args = parser.parse_args(argv)
+    if args.serve:
+        load.serve_main(serve, args.serve, "vk")
+        return
+    if args.profile:
+        os.environ["BENCH_PROFILE_DIR"] = str(Path(args.profile).resolve())
+    plan = load.QUICK if args.quick else load.Plan()
+    if args.rounds:
+        plan = replace(plan, rounds=args.rounds)
+    started = time.perf_counter()
+    asyncio.run(bench(plan, load.kinds_for(args.db, args.adapter)))
+    print(f"\ntotal run time {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

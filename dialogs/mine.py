@@ -5,8 +5,6 @@ from typing import TYPE_CHECKING
 
 from core.privacy import personal
 from services import appeals
-
-SAID = ("ask", "clarified", "answer", "refuse")  # history entries whose words the citizen reads
 from services.notices import rating_buttons
 import texts as T
 from dialogs.appeal_rules import withdraw_buttons
@@ -15,6 +13,8 @@ from core.events import Button, Reply
 
 if TYPE_CHECKING:
     from storage.models import Appeal
+
+SAID = ("ask", "clarified", "answer", "refuse")  # history entries whose words the citizen reads
 
 
 def local(ctx: Context, moment) -> str:
