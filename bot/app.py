@@ -20,6 +20,7 @@ from services.profile import Profile, load_profile
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, writer_gate
 from storage.files import FileStore
+from storage.permissions import secure_sqlite_file, sqlite_path
 
 
 def make_calendar(profile: Profile) -> WorkCalendar:
@@ -82,9 +83,14 @@ class App:
 async def build_app(settings: Settings | None = None, *, upgrade: bool = True, clock=None) -> App:
     settings = settings or Settings()
     profile = load_profile(settings.agency_profile)
+    db_file = sqlite_path(settings.database_url)
+    if db_file is not None:  # 152-FZ art. 19: the data folder 0700, the database 0600
+        secure_sqlite_file(db_file)
     db = make_engine(settings.database_url)
     if upgrade:
         await migrate.upgrade(db)
+    if db_file is not None:
+        secure_sqlite_file(db_file)  # and the -wal/-shm files the migration made
     sessionmaker = make_sessionmaker(db)
     deps = Deps(
         profile=profile,

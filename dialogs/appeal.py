@@ -9,8 +9,9 @@ from core import channels
 from core.events import Button, Reply
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from services import appeals, citizens, lifecycle
+from services.addresses import parse_email
+from services.filecheck import detect
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
 SUMMARY_TEXT_PREVIEW = 1500
 
@@ -124,15 +125,24 @@ async def accept_files(ctx: Context) -> None:
         files = ctx.data.get("files", [])
         if len(files) >= limits.appeal_files_max:
             ctx.note(T.FILE_LIMIT.format(name=att.file_name, limit=limits.appeal_files_max))
-        elif att.mime not in deps.allowed_mime:
+        elif att.data is None and att.mime not in deps.allowed_mime:  # not even downloaded
             ctx.note(T.FILE_BAD_TYPE.format(name=att.file_name))
         elif att.size > deps.max_file_bytes or (att.data and len(att.data) > deps.max_file_bytes):
             ctx.note(T.FILE_TOO_BIG.format(name=att.file_name, limit=round(deps.max_file_bytes / 2**20)))
         elif att.data is None:
             ctx.note(T.FILE_NOT_RECEIVED.format(name=att.file_name))
-        else:
-            await save_file(ctx, att.file_name, att.mime, att.data)
-            ctx.note(T.FILE_SAVED.format(name=att.file_name, count=len(ctx.data["files"])))
+        else:  # the content decides the type, never what the client declared
+            verdict = detect(att.data, att.mime, att.file_name, allowed=deps.allowed_mime,
+                             max_bytes=deps.max_file_bytes)
+            if verdict.ok:
+                await save_file(ctx, verdict.name, verdict.mime, att.data)
+                ctx.note(T.FILE_SAVED.format(name=verdict.name, count=len(ctx.data["files"])))
+            elif verdict.reason == "type_mismatch":
+                ctx.note(T.FILE_TYPE_MISMATCH.format(name=verdict.name))
+            elif verdict.reason == "empty":
+                ctx.note(T.FILE_NOT_RECEIVED.format(name=verdict.name))
+            else:
+                ctx.note(T.FILE_BAD_TYPE.format(name=verdict.name))
 
 
 async def save_file(ctx: Context, name: str, mime: str, data: bytes) -> None:
@@ -195,11 +205,11 @@ class Email(Step):
         return None
 
     async def on_text(self, ctx: Context, text: str) -> str | None:
-        email = text.strip()
-        if len(email) > 254 or not EMAIL_RE.match(email):
-            ctx.note(T.EMAIL_INVALID)
+        check = parse_email(text)  # one bare mailbox: no commas, no display name
+        if not check.ok:
+            ctx.note(T.EMAIL_SEVERAL if check.reason in ("several", "display_name") else T.EMAIL_INVALID)
             return None
-        return self._set(ctx, email)
+        return self._set(ctx, check.address)
 
     @staticmethod
     def _set(ctx: Context, email: str) -> str:

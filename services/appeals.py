@@ -61,7 +61,7 @@ async def register(
         extra_channel=draft.extra_channel,
         status=NOT_CONSIDERED if verdict.flagged else REGISTERED,
         abuse_category=verdict.category,
-        abuse_fragment=verdict.fragment,
+        abuse_fragment=verdict.fragment[:200] if verdict.fragment else None,  # VARCHAR(200)
         registered_at=now,
         deadline=deadline_for(local_today),
     )

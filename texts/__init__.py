@@ -4,6 +4,7 @@ Short sentences, plain words, no legalese. Meaning is never carried by emoji alo
 Placeholders use str.format names. One module per area; all are read as `texts.NAME`.
 """
 from texts.citizen import *  # noqa: F401,F403
+from texts.hostile import *  # noqa: F401,F403
 from texts.notices import *  # noqa: F401,F403
 from texts.staff import *  # noqa: F401,F403
 from texts.visits import *  # noqa: F401,F403
