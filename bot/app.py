@@ -14,7 +14,7 @@ from core.events import Inbound, Reply
 from core.heap import freeze_startup_heap  # noqa: F401  (re-exported for the runner)
 from dialogs.context import Deps
 from dialogs.engine import Engine
-from services import intake
+from services import inbox, intake
 from services.calendar import Hours, WorkCalendar
 from services.profile import Profile, load_profile
 from storage import migrate
@@ -75,6 +75,20 @@ class App:
 
     async def save_cursor(self, channel: str, name: str, value: str) -> None:
         await intake.save_cursor(self.sessionmaker, self.db_gate, channel, name, value, self.engine.deps.clock())
+
+    async def keep(self, channel: str, update_key: str, chat: str, body: str) -> bool:
+        return await inbox.keep(self.sessionmaker, self.db_gate, channel, update_key, chat, body,
+                                self.engine.deps.clock())
+
+    async def unfinished(self, channel: str) -> list[tuple[str, str, str]]:
+        return await inbox.unfinished(self.sessionmaker, self.db_gate, channel)
+
+    async def finish(self, channel: str, update_key: str) -> None:
+        await inbox.finish(self.sessionmaker, self.db_gate, channel, update_key)
+
+    async def defer(self, channel: str, update_key: str, user_id: str, skip: int = 0) -> None:
+        await inbox.defer(self.sessionmaker, self.db_gate, channel, update_key, user_id, skip,
+                          self.engine.deps.clock())
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -8,7 +8,7 @@ import logging
 import texts as T
 from core.events import Inbound, Reply
 from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
-from services import intake
+from services import inbox, intake
 from services.addresses import clean_text
 from services.filecheck import clean_name
 from services.notices import relay
@@ -41,7 +41,7 @@ class Engine:
         async with self.sessionmaker() as session, session.begin():
             if update_key is not None and not await intake.first_time(
                     session, event.channel, update_key, self.deps.clock()):
-                return None
+                return await inbox.owed(session, event.channel, update_key)  # None if nothing owed
             if event.unsupported:  # a sticker, a location: a hint, the dialog stays where it is
                 return [Reply(T.UNSUPPORTED_CONTENT)]
             person = await self.store.load(session, event.channel, event.user_id, event.display_name)
@@ -63,7 +63,10 @@ class Engine:
             replies = [*ctx.extra, reply]
             for other in (r for r in replies if r.to is not None):
                 await relay(session, other, now=self.deps.clock())
-            return [r for r in replies if r.to is None]
+            mine = [r for r in replies if r.to is None]
+            if update_key is not None:  # kept on the inbox row until shown (services/inbox.py)
+                await inbox.owe(session, event.channel, update_key, mine)
+            return mine
 
     async def apology(self, channel: str, user_id: str) -> Reply:
         """«Something went wrong» with the main menu; the bare apology if even that fails."""

@@ -332,3 +332,4 @@ Index("uq_visits_active_slot", Visit.slot_id, unique=True,
       sqlite_where=Visit.status != "cancelled", postgresql_where=Visit.status != "cancelled")
 
 import storage.consult_models  # noqa: E402,F401  (the consultation line's tables)
+import storage.inbox_models  # noqa: E402,F401  (the durable inbox of raw updates)
