@@ -176,6 +176,6 @@ def _label_to_payload(text: str, offered: list[list[str]], numbers: bool) -> str
     """A typed button label counts as pressing it (VK text keyboards, the console), and so does
     its number where the screen takes no typed input (clients that show no buttons)."""
     typed = text.strip().casefold()
-    if numbers and typed.isdigit() and len(typed) < 6 and 1 <= int(typed) <= len(offered):
+    if numbers and typed.isascii() and typed.isdigit() and len(typed) < 6 and 1 <= int(typed) <= len(offered):
         return offered[int(typed) - 1][1]
     return next((payload for label, payload in offered if label.casefold() == typed), None)
