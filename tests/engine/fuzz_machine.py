@@ -30,6 +30,7 @@ IDS = ["1", "2", "99999999999999999999", "2147483648", "0", "-5", "x", "1:3", "1
 FILES = [(b"%PDF-1.4 act", "application/pdf", "акт.pdf"), (b"MZ\x90\x00" * 10, "application/pdf", "update.exe"),
          (b"\xff\xd8\xff\xe0photo", "image/jpeg", "../\x00фото.jpg"), (b"", "text/plain", "пусто.txt"),
          (b"hello", "application/x-msdownload", "a" * 400)]
+HOME_LABELS = {"Главное меню", "Отменить", "Назад", "В меню"}
 CITIZENS = ["501", "502", "503"]
 STAFF_USER = "9001"
 
@@ -147,9 +148,10 @@ class EngineMachine(RuleBasedStateMachine):
         for _ in range(6):
             if MENU in reply.text:
                 return
-            payloads = [b.payload for row in reply.buttons for b in row]
+            buttons = [b for row in reply.buttons for b in row]
+            payloads = [b.payload for b in buttons]
             home = next((p for p in ("nav:menu", "nav:cancel", "nav:back") if p in payloads), None)
-            home = home or next((p for p in payloads if "menu" in p), None)
+            home = home or next((b.payload for b in buttons if b.label in HOME_LABELS or b.payload.endswith(":quit")), None)
             assert home, f"no way home from: {reply.text[:200]!r} {payloads}"
             reply = self.send(who, button=home)[-1]
         assert MENU in reply.text, reply.text[:200]
