@@ -14,13 +14,14 @@ from core.events import Inbound, Reply
 from core.heap import freeze_startup_heap  # noqa: F401  (re-exported for the runner)
 from dialogs.context import Deps
 from dialogs.engine import Engine
-from services import intake, verification
+from services import inbox, intake, verification
 from services.calendar import Hours, WorkCalendar
 from services.consult import knowledge_for
 from services.profile import Profile, load_profile
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, writer_gate
 from storage.files import FileStore
+from storage.permissions import secure_sqlite_file, sqlite_path
 
 
 def make_calendar(profile: Profile) -> WorkCalendar:
@@ -76,6 +77,20 @@ class App:
     async def save_cursor(self, channel: str, name: str, value: str) -> None:
         await intake.save_cursor(self.sessionmaker, self.db_gate, channel, name, value, self.engine.deps.clock())
 
+    async def keep(self, channel: str, update_key: str, chat: str, body: str) -> bool:
+        return await inbox.keep(self.sessionmaker, self.db_gate, channel, update_key, chat, body,
+                                self.engine.deps.clock())
+
+    async def unfinished(self, channel: str) -> list[tuple[str, str, str]]:
+        return await inbox.unfinished(self.sessionmaker, self.db_gate, channel)
+
+    async def finish(self, channel: str, update_key: str) -> None:
+        await inbox.finish(self.sessionmaker, self.db_gate, channel, update_key)
+
+    async def defer(self, channel: str, update_key: str, user_id: str, skip: int = 0) -> None:
+        await inbox.defer(self.sessionmaker, self.db_gate, channel, update_key, user_id, skip,
+                          self.engine.deps.clock())
+
     async def close(self) -> None:
         if self.engine.deps.identification is not None:
             await self.engine.deps.identification.close()
@@ -85,9 +100,14 @@ class App:
 async def build_app(settings: Settings | None = None, *, upgrade: bool = True, clock=None) -> App:
     settings = settings or Settings()
     profile = load_profile(settings.agency_profile)
+    db_file = sqlite_path(settings.database_url)
+    if db_file is not None:  # 152-FZ art. 19: the data folder 0700, the database 0600
+        secure_sqlite_file(db_file)
     db = make_engine(settings.database_url)
     if upgrade:
         await migrate.upgrade(db)
+    if db_file is not None:
+        secure_sqlite_file(db_file)  # and the -wal/-shm files the migration made
     sessionmaker = make_sessionmaker(db)
     deps = Deps(
         profile=profile,

@@ -74,6 +74,22 @@ class Host(Protocol):
 
     async def save_cursor(self, channel: str, name: str, value: str) -> None: ...
 
+    # The durable inbox (services/inbox.py): at-least-once intake for every channel.
+    async def keep(self, channel: str, update_key: str, chat: str, body: str) -> bool:
+        """Store a raw update (JSON text) before acknowledging it to the platform; False if
+        it is stored already. Raises if it could not be stored: then do not acknowledge."""
+
+    async def unfinished(self, channel: str) -> list[tuple[str, str, str]]:
+        """(update key, chat, body) of the stored updates not finished, in arrival order: after
+        a restart, handle each again (the engine returns None, or the replies still owed)."""
+
+    async def finish(self, channel: str, update_key: str) -> None:
+        """The update is handled and its replies shown (or it needed none)."""
+
+    async def defer(self, channel: str, update_key: str, user_id: str, skip: int = 0) -> None:
+        """The replies could not be shown (after retries): send them, from the `skip`-th on,
+        through the outbox, and finish the update."""
+
 
 async def serve_until(run, stop_adapter, stop: asyncio.Event) -> None:
     """Run `run` (a coroutine) until it ends or `stop` is set; then `await stop_adapter()`,

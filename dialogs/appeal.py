@@ -12,8 +12,8 @@ from dialogs import drafts
 from dialogs.appeal_rules import identify_button, kind_line
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from services import appeal_rules, appeals, citizens, deadlines, lifecycle, personal_data
+from services.filecheck import detect
 
-EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
 SUMMARY_TEXT_PREVIEW = 1500
 
@@ -155,15 +155,24 @@ async def accept_files(ctx: Context) -> None:
         files = ctx.data.get("files", [])
         if len(files) >= limits.appeal_files_max:
             ctx.note(T.FILE_LIMIT.format(name=personal(att.file_name, "file"), limit=limits.appeal_files_max))
-        elif att.mime not in deps.allowed_mime:
+        elif att.data is None and att.mime not in deps.allowed_mime:  # not even downloaded
             ctx.note(T.FILE_BAD_TYPE.format(name=personal(att.file_name, "file")))
         elif att.size > deps.max_file_bytes or (att.data and len(att.data) > deps.max_file_bytes):
             ctx.note(T.FILE_TOO_BIG.format(name=personal(att.file_name, "file"), limit=round(deps.max_file_bytes / 2**20)))
         elif att.data is None:
             ctx.note(T.FILE_NOT_RECEIVED.format(name=personal(att.file_name, "file")))
-        else:
-            await save_file(ctx, att.file_name, att.mime, att.data)
-            ctx.note(T.FILE_SAVED.format(name=personal(att.file_name, "file"), count=len(ctx.data["files"])))
+        else:  # the content decides the type, never what the client declared
+            verdict = detect(att.data, att.mime, att.file_name, allowed=deps.allowed_mime,
+                             max_bytes=deps.max_file_bytes)
+            if verdict.ok:
+                await save_file(ctx, verdict.name, verdict.mime, att.data)
+                ctx.note(T.FILE_SAVED.format(name=personal(verdict.name, "file"), count=len(ctx.data["files"])))
+            elif verdict.reason == "type_mismatch":
+                ctx.note(T.FILE_TYPE_MISMATCH.format(name=personal(verdict.name, "file")))
+            elif verdict.reason == "empty":
+                ctx.note(T.FILE_NOT_RECEIVED.format(name=personal(verdict.name, "file")))
+            else:
+                ctx.note(T.FILE_BAD_TYPE.format(name=personal(verdict.name, "file")))
 
 
 async def save_file(ctx: Context, name: str, mime: str, data: bytes) -> None:

@@ -117,6 +117,18 @@ GlobalHandler = Callable[[Context, str], Awaitable[str | None]]
 GLOBAL_BUTTONS: dict[str, GlobalHandler] = {}
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; SQLite would overflow past int64
+
+
+def row_id(text: str) -> int | None:
+    """A row id from a button payload; None for anything no row can have (ASCII digits only,
+    within int32): such a button is stale or forged, never an error."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    n = int(text)
+    return n if n <= MAX_ID else None
+
+
 def global_button(prefix: str):
     def register(fn: GlobalHandler) -> GlobalHandler:
         GLOBAL_BUTTONS[prefix] = fn

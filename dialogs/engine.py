@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import re
 
 import texts as T
 from core.events import Inbound, Reply
 from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
-from services import intake
+from services import inbox, intake
+from services.addresses import clean_text
+from services.filecheck import clean_name
 from services.notices import relay
 from services.dialog_state import DialogStore
 from services.privacy import Policy
@@ -40,10 +43,11 @@ class Engine:
         """Replies to one event. With `update_key` (a platform update id), an update already
         handled returns None: it is recorded in the same transaction as its effects. Replies
         addressed to someone else go into the outbox in that transaction too."""
+        event = clean_event(event)
         async with self.sessionmaker() as session, session.begin():
             if update_key is not None and not await intake.first_time(
                     session, event.channel, update_key, self.deps.clock()):
-                return None
+                return await inbox.owed(session, event.channel, update_key)  # None if nothing owed
             if event.unsupported:  # a sticker, a location: a hint, the dialog stays where it is
                 return [Reply(T.UNSUPPORTED_CONTENT)]
             person = await self.store.load(session, event.channel, event.user_id, event.display_name)
@@ -66,7 +70,10 @@ class Engine:
             replies = [self.policy.reply(r, event.channel) for r in (*ctx.extra, reply)]
             for other in (r for r in replies if r.to is not None):
                 await relay(session, other, now=self.deps.clock(), files=self.deps.files)
-            return [r for r in replies if r.to is None]
+            mine = [r for r in replies if r.to is None]
+            if update_key is not None:  # kept on the inbox row until shown (services/inbox.py)
+                await inbox.owe(session, event.channel, update_key, mine)
+            return mine
 
     async def apology(self, channel: str, user_id: str) -> Reply:
         """«Something went wrong» with the main menu; the bare apology if even that fails."""
@@ -163,10 +170,30 @@ class Engine:
         return reply
 
 
+TEXT_LIMIT = 20_000  # longer than any step takes; the wizard turns a long text into a file
+ARG_LIMIT = 200
+
+
+def _clean(value: str | None, limit: int) -> str | None:
+    return None if value is None else clean_text(value, limit)[0]
+
+
+def clean_event(event: Inbound) -> Inbound:
+    """NUL and other control characters out of everything a person sent, at the engine's door:
+    PostgreSQL refuses NUL in text, and no step needs a control character."""
+    files = tuple(dataclasses.replace(a, file_name=clean_name(a.file_name), mime=_clean(a.mime, 100) or "")
+                  for a in event.attachments)
+    return dataclasses.replace(
+        event, user_id=_clean(event.user_id, 64) or "", text=_clean(event.text, TEXT_LIMIT),
+        button=_clean(event.button, 255), command=_clean(event.command, 32),
+        argument=_clean(event.argument, ARG_LIMIT), display_name=_clean(event.display_name, 200),
+        attachments=files)
+
+
 def _label_to_payload(text: str, offered: list[list[str]], numbers: bool) -> str | None:
     """A typed button label counts as pressing it (VK text keyboards, the console), and so does
     its number where the screen takes no typed input (clients that show no buttons)."""
     typed = text.strip().casefold()
-    if numbers and typed.isdigit() and 1 <= int(typed) <= len(offered):
+    if numbers and typed.isascii() and typed.isdigit() and len(typed) < 6 and 1 <= int(typed) <= len(offered):
         return offered[int(typed) - 1][1]
     return next((payload for label, payload in offered if label.casefold() == typed), None)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import texts as T
 from core.events import Button, Reply
 from dialogs.appeal import accept_files
-from dialogs.context import NAV_MENU, Context, Step, global_button, step
+from dialogs.context import NAV_MENU, Context, Step, global_button, row_id, step
 from services import appeals, lifecycle, ratings
 
 
 def _ints(payload: str) -> list[int] | None:
-    parts = payload.split(":")[1:]
-    return [int(p) for p in parts] if parts and all(p.isdigit() for p in parts) else None
+    """The ids of a notice button; None for anything a row id cannot be (a stale or forged
+    button): beyond int32, PostgreSQL's INTEGER, and SQLite would overflow past int64."""
+    nums = [row_id(p) for p in payload.split(":")[1:]]
+    return nums if nums and None not in nums else None
 
 
 @global_button("rate:")

@@ -9,7 +9,7 @@ from core.privacy import personal
 from services import appeals, personal_data, staffdesk
 from services.lifecycle import FINAL, OPEN
 import texts as T
-from dialogs.context import NAV_MENU, Context, Step, column, global_button, step
+from dialogs.context import NAV_MENU, Context, Step, column, global_button, row_id, step
 from core.events import Button, OutFile, Reply
 from dialogs.appeal_rules import card_block, rule_buttons
 from dialogs.mine import local, status_title
@@ -116,10 +116,10 @@ class StaffQueue(StaffStep):
 @global_button("sc:")
 async def open_card(ctx: Context, payload: str) -> str | None:
     """From a new-appeal announcement; only staff get anywhere."""
-    if ctx.staff is None or not payload[3:].isdigit():
+    if ctx.staff is None or row_id(payload[3:]) is None:
         ctx.note(T.STAFF_ONLY if ctx.staff is None else T.STALE_BUTTON)
         return "menu"
-    ctx.data = {"appeal_id": int(payload[3:])}
+    ctx.data = {"appeal_id": row_id(payload[3:])}
     return "staff.card"
 
 

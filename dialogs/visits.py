@@ -9,7 +9,7 @@ from core import channels
 from services import visits as V
 from services.icalendar import ics
 import texts as T
-from dialogs.context import NAV_BACK, NAV_MENU, Context, Step, column, global_button, step
+from dialogs.context import NAV_BACK, NAV_MENU, Context, Step, column, global_button, row_id, step
 from core.events import Button, OutFile, Reply
 
 QUIT = "vis:quit"
@@ -376,8 +376,8 @@ async def rate(ctx: Context, payload: str) -> str:
     """R-6.8: a rating button from the after-visit request. The visit must be this citizen's."""
     parts = payload.split(":")
     outcome = V.UNKNOWN
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        outcome = await V.rate(ctx.session, ctx.citizen.id, int(parts[1]), int(parts[2]), now=ctx.now())
+    if len(parts) == 3 and row_id(parts[1]) is not None and row_id(parts[2]) is not None:
+        outcome = await V.rate(ctx.session, ctx.citizen.id, row_id(parts[1]), row_id(parts[2]), now=ctx.now())
     ctx.note({V.SAVED: T.VISIT_RATED, V.ALREADY: T.VISIT_RATED_ALREADY, V.EARLY: T.VISIT_RATE_EARLY}
              .get(outcome, T.VISIT_RATE_UNKNOWN))
     return "menu"

@@ -75,7 +75,7 @@ async def register(
         status=REGISTERED,
         kind=APPEAL if identified else MESSAGE,
         abuse_category=verdict.category,
-        abuse_fragment=verdict.fragment,
+        abuse_fragment=verdict.fragment[:200] if verdict.fragment else None,  # VARCHAR(200)
         screen_state=FLAGGED if verdict.flagged else None,
         registered_at=now,
         statutory_deadline=statutory,

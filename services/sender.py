@@ -40,8 +40,6 @@ class OutboxSender:
         self.batch, self.clock = batch, clock
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._gate = asyncio.Semaphore(concurrency)
-        self._outcomes: list = []
-        self._write_lock = asyncio.Lock()
         self._db_gate = gate or asyncio.Semaphore(1)  # shared with the channels on SQLite
 
     async def run_once(self) -> int:
@@ -97,16 +95,10 @@ class OutboxSender:
             return await rows.status_of(session, row_id) == outbox.PENDING
 
     async def _record(self, fn, *args) -> None:
-        """Group commit: outcomes that arrive while a write is under way go in the next one,
-        so a busy batch costs a few transactions, not one per message."""
-        self._outcomes.append((fn, args))
-        async with self._write_lock:
-            if not self._outcomes:
-                return  # written by the caller before us
-            todo, self._outcomes = self._outcomes, []
-            async with self._db_gate, self.sessionmaker() as session, session.begin():
-                for f, a in todo:
-                    await f(session, *a)
+        """Each outcome in its own transaction right after its send, so a crash can repeat
+        only the messages in flight at that moment (VK drops even those by random_id)."""
+        async with self._db_gate, self.sessionmaker() as session, session.begin():
+            await fn(session, *args)
 
     async def _finish(self, session, row: OutboxMessage, status: str, error: str | None) -> None:
         await rows.finish(session, row.id, status, self.clock(), error)

@@ -348,3 +348,4 @@ import storage.appeal_rules_models  # noqa: E402,F401  (identification, 59-FZ ru
 import storage.mailing_models  # noqa: E402,F401  (mailings)
 import storage.personal_data_models  # noqa: E402,F401  (152-FZ records)
 import storage.report_indexes  # noqa: E402,F401  (indexes for the reports)
+import storage.inbox_models  # noqa: E402,F401  (the durable inbox of raw updates)

@@ -6,6 +6,7 @@ Placeholders use str.format names. One module per area; all are read as `texts.N
 from texts.appeal_rules import *  # noqa: F401,F403
 from texts.citizen import *  # noqa: F401,F403
 from texts.consult import *  # noqa: F401,F403
+from texts.hostile import *  # noqa: F401,F403
 from texts.notices import *  # noqa: F401,F403
 from texts.privacy import *  # noqa: F401,F403
 from texts.staff import *  # noqa: F401,F403

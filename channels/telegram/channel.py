@@ -92,6 +92,7 @@ class TelegramChannel:
             if not await self._until_done(lambda: self.bot.delete_webhook(drop_pending_updates=False)):
                 return
             freeze_startup_heap()
+            await self.conversation.replay(self.dispatcher)
             # aiogram leaves its polling task running when start_polling itself is cancelled,
             # so it runs in its own task and is always ended through stop_polling().
             inner = asyncio.create_task(self.dispatcher.start_polling(
@@ -161,6 +162,7 @@ class TelegramChannel:
         try:
             app = await self.webhook_app()
             freeze_startup_heap()
+            await self.conversation.replay(self.dispatcher)
             runner = web.AppRunner(app)
             await runner.setup()
             await web.TCPSite(runner, self.settings.telegram_webhook_host, self.settings.telegram_webhook_port).start()

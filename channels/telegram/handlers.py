@@ -125,12 +125,50 @@ class Conversation:
         chat_id, user_id = chat
         if not data.get(WAIT):
             await self._db_room.wait()
+        # Stored before Telegram hears of it: the next getUpdates confirms the offset, and the
+        # webhook answers 200, only after this (services/inbox.py).
+        await self.keep(update, chat_id)
         done = self.queues.submit(chat_id, lambda: self._process(handler, update, data, chat_id, user_id))
         if data.get(WAIT):
             return await done
         return None
 
+    async def keep(self, update: Update, chat_id: int) -> None:
+        """Keep the raw update in the inbox; while the database is unreachable, keep trying
+        (acknowledging it unstored would lose it)."""
+        body = update.model_dump_json(exclude_none=True)
+        delay = 0.5
+        while True:
+            try:
+                await self.host.keep(CHANNEL, str(update.update_id), str(chat_id), body)
+                return
+            except Exception:
+                log.exception("telegram: update %s not stored, trying again in %.1f s", update.update_id, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def replay(self, dispatcher: Dispatcher) -> int:
+        """After a restart: the stored updates not finished go to their chats' queues again, in
+        arrival order, before anything new. The number queued."""
+        count = 0
+        for _key, _chat, body in await self.host.unfinished(CHANNEL):
+            try:
+                update = Update.model_validate_json(body, context={"bot": self.bot})
+            except ValueError:
+                log.error("telegram: stored update %s unreadable, dropped", _key)
+                await self.host.finish(CHANNEL, _key)
+                continue
+            await dispatcher.feed_update(self.bot, update)
+            count += 1
+        if count:
+            log.info("telegram: %d stored updates handled again after a restart", count)
+        return count
+
     async def _process(self, handler, update: Update, data: dict, chat_id: int, user_id: str) -> None:
+        await self._run(handler, update, data, chat_id, user_id)
+        await self.host.finish(CHANNEL, str(update.update_id))  # not reached when cancelled at stop
+
+    async def _run(self, handler, update: Update, data: dict, chat_id: int, user_id: str) -> None:
         try:
             await handler(update, data)
         except TelegramAPIError as e:
@@ -224,12 +262,24 @@ class Conversation:
         if replies is None:
             log.info("telegram: update %s was already handled, ignored", update_id)
             return
-        await self.show(chat_id, replies, pressed)
+        shown = []
+        try:
+            await self.show(chat_id, replies, pressed, shown)
+        except TelegramAPIError as e:
+            if is_gone(e):
+                raise
+            # Committed but not shown (Telegram 5xx after retries): the outbox keeps trying,
+            # so the citizen still gets the registration number, once.
+            log.warning("telegram: update %s: reply not sent (%s), handed to the outbox", update_id, e.message)
+            await self.host.defer(CHANNEL, str(update_id), inbound.user_id, len(shown))
 
-    async def show(self, chat_id: int, replies: list[Reply], pressed: int | None = None) -> None:
+    async def show(self, chat_id: int, replies: list[Reply], pressed: int | None = None,
+                   shown: list | None = None) -> None:
         """A wizard step answering a press on the bot's latest message replaces it in place."""
         edit = (pressed is not None and len(replies) == 1 and replies[0].replace and not replies[0].files
                 and self.memory.is_latest_ours(chat_id, pressed))
         for reply in replies:
             last = await self.sender.send(chat_id, reply, edit_id=pressed if edit else None)
             self.memory.sent(chat_id, last)
+            if shown is not None:
+                shown.append(last)

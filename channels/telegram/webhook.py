@@ -6,7 +6,9 @@ lets everything through when no secret is configured, so this mode refuses to st
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -18,6 +20,30 @@ from core.ports import ConfigError
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few kilobytes; files are fetched separately
+READ_TIMEOUT = 10.0  # seconds for the whole body
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def guarded(request: web.Request, handler):
+    """The secret header before the body is read; then the body with a size limit and a
+    timeout; an aborted or slow request is one log line, not a traceback."""
+    expected = request.app["telegram_secret"].encode("utf-8")
+    given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+    if not hmac.compare_digest(given, expected):
+        return web.Response(status=401, text="unauthorized")
+    try:
+        await asyncio.wait_for(request.read(), READ_TIMEOUT)  # cached for the handler
+    except asyncio.TimeoutError:
+        log.warning("telegram webhook: body not received in %.0f s", READ_TIMEOUT)
+        return web.Response(status=408, text="timeout")
+    except web.HTTPRequestEntityTooLarge:
+        log.warning("telegram webhook: body over %d bytes refused", MAX_UPDATE_BYTES)
+        return web.Response(status=413, text="too large")
+    except Exception as e:
+        log.warning("telegram webhook: request aborted by the client (%s)", type(e).__name__)
+        return web.Response(status=400, text="bad request")
+    return await handler(request)
 
 
 class WebhookConfigError(ConfigError):
@@ -46,7 +72,8 @@ def check_webhook_settings(secret: bool, url: bool = True) -> None:
 def build_webhook_app(dispatcher: Dispatcher, bot: Bot, *, path: str, secret: str | None,
                       **data: Any) -> web.Application:
     check_webhook_settings(bool(secret))
-    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[guarded])
+    app["telegram_secret"] = secret
     handler = SecretCheckingHandler(dispatcher=dispatcher, bot=bot, secret_token=secret,
                                     handle_in_background=False, **{WAIT: True, **data})
     handler.register(app, path=path)

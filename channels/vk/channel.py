@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 from aiohttp import web
@@ -60,6 +61,29 @@ class VKChannel:
         peer = updates.peer_of(event)
         return self.dispatcher.submit(peer if peer is not None else key, event)
 
+    async def keep_and_accept(self, event: dict) -> asyncio.Future | None:
+        """The Callback API's path: stored in the inbox first, so "ok" means it is safe."""
+        key = updates.event_key(event)
+        if key is not None:
+            peer = updates.peer_of(event)
+            await self.host.keep(updates.CHANNEL, key, str(peer if peer is not None else key), json.dumps(event))
+        return self.accept(event)
+
+    async def replay(self) -> int:
+        """After a restart: the stored events not finished, queued again in arrival order."""
+        count = 0
+        for key, _chat, body in await self.host.unfinished(updates.CHANNEL):
+            try:
+                event = json.loads(body)
+            except ValueError:
+                await self.host.finish(updates.CHANNEL, key)
+                continue
+            if self.accept(event) is not None:
+                count += 1
+        if count:
+            log.info("VK: %d stored events handled again after a restart", count)
+        return count
+
     # ------------------------------------------------------------ run modes
     async def run_polling(self) -> None:
         """Bots Long Poll until cancelled or `stop()`; the ts is kept in the database."""
@@ -83,6 +107,7 @@ class VKChannel:
 
     async def serve(self, stop: asyncio.Event) -> None:
         """The adapter's run (core.ports.Adapter): Callback API or Bots Long Poll until `stop`."""
+        await self.replay()
         if self.mode == "polling":
             log.info("vk: Bots Long Poll")
             await serve_until(self.run_polling(), self.stop, stop)
@@ -101,7 +126,8 @@ class VKChannel:
         """The Callback API endpoint on settings.vk_callback_path (needs the secret and the code)."""
         s = self.settings
         secret = s.vk_callback_secret.get_secret_value() if s.vk_callback_secret else None
-        app = make_callback_app(s.vk_callback_path, secret, s.vk_confirmation_code, s.vk_group_id, self.accept)
+        app = make_callback_app(s.vk_callback_path, secret, s.vk_confirmation_code, s.vk_group_id,
+                                self.keep_and_accept)
         self._stopping = self._stopped = False
 
         async def on_cleanup(_app: web.Application) -> None:

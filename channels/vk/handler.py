@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from dataclasses import dataclass
 
@@ -34,8 +35,16 @@ class EventHandler:
         self.stats = stats or Stats()
 
     async def __call__(self, raw: dict) -> None:
+        """Kept in the inbox first (idempotent; Long Poll events arrive unkept), so the replies
+        are stored with the effects; finished once shown. Not finished when cancelled at stop."""
+        key = updates.event_key(raw)
         try:
+            if key is not None:
+                peer = updates.peer_of(raw)
+                await self.host.keep(CHANNEL, key, str(peer if peer is not None else key), json.dumps(raw))
             await self._handle(raw)
+            if key is not None:
+                await self.host.finish(CHANNEL, key)
         finally:
             self.stats.handled += 1
 
@@ -81,9 +90,10 @@ class EventHandler:
             await self.sender.send(ev.peer_id, replies, ev.caps, ev.key)
         except PeerUnreachable as e:
             await self.sender.mark_unreachable(ev.peer_id, e.reason)
-        except TemporaryFailure as e:
+        except TemporaryFailure as e:  # committed, not shown: the outbox keeps trying
             self.stats.errors += 1
-            log.error("VK event %s: reply to peer %s not sent: %s", ev.key, ev.peer_id, e.reason)
+            log.error("VK event %s: reply to peer %s not sent (%s), handed to the outbox", ev.key, ev.peer_id, e.reason)
+            await self.host.defer(CHANNEL, ev.key, str(ev.user_id))
         except Exception:
             self.stats.errors += 1
             log.exception("VK event %s: reply to peer %s failed", ev.key, ev.peer_id)

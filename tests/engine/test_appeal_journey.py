@@ -177,7 +177,7 @@ async def test_attachments_are_stored_with_the_appeal(chat, app):
     await chat.press("Содержание дома")
     await chat.press("Устранить нарушение")
     await chat.say(ROOF_TEXT)
-    text = await chat.send_file("крыша.jpg", "image/jpeg", b"\xff\xd8jpegdata")
+    text = await chat.send_file("крыша.jpg", "image/jpeg", b"\xff\xd8\xff\xe0jpegdata")
     assert "Файл «крыша.jpg» приложен" in text
     await chat.press("Далее")
     await chat.say("Иванова Мария")
@@ -190,7 +190,7 @@ async def test_attachments_are_stored_with_the_appeal(chat, app):
     [appeal] = await one(app, select(Appeal))
     [stored] = await one(app, select(StoredFile))
     assert stored.appeal_id == appeal.id and stored.file_name == "крыша.jpg"
-    assert app.engine.deps.files.get(stored.sha256) == b"\xff\xd8jpegdata"
+    assert app.engine.deps.files.get(stored.sha256) == b"\xff\xd8\xff\xe0jpegdata"
 
 
 async def test_settings_change_channel_and_withdraw_mailing_consent_R_2_1_R_4_1(chat, app, clock):

@@ -85,7 +85,7 @@ async def test_files_of_wrong_kind_or_too_big_are_refused_with_a_reason(chat, ap
 
 async def test_file_outside_the_wizard_is_explained(chat):
     await chat.command("start")
-    text = await chat.send_file("a.pdf", "application/pdf", b"%PDF")
+    text = await chat.send_file("a.pdf", "application/pdf", b"%PDF-1.4 act")
     assert "Файлы можно приложить при подаче обращения" in text
 
 

@@ -162,7 +162,7 @@ async def test_clarification_reply_with_a_photo_is_attached_to_the_appeal_R_3_6(
     await act(app, "take", staff)
     await act(app, "ask", staff, note="Пришлите фото потолка.")
     await chat.press_payload("clar:1")
-    assert "приложен" in await chat.send_file("потолок.jpg", "image/jpeg", b"\xff\xd8photo")
+    assert "приложен" in await chat.send_file("потолок.jpg", "image/jpeg", b"\xff\xd8\xff\xe0photo")
     assert "ваш ответ приложен" in await chat.say("Вот фото, течёт над кухней.")
     async with app.sessionmaker() as s:
         [photo] = (await s.execute(select(StoredFile))).scalars().all()

@@ -297,6 +297,8 @@ async def test_callback_api_confirmation_and_secret(fake, vk_app, callback):
     other_group = {**fake.make_message_new(USER, "/start"), "group_id": fake.group_id + 1}
     assert (await post_event_to(callback.url, other_group, SECRET))[0] == 403
     async with aiohttp.ClientSession() as s, s.post(callback.url, data=b"not json") as resp:
+        assert resp.status == 403  # no secret in it: refused before parsing
+    async with aiohttp.ClientSession() as s, s.post(callback.url, data=f"not json {SECRET}".encode()) as resp:
         assert resp.status == 400
     await asyncio.sleep(0.1)
     assert callback.channel.stats.received == 0 and fake.sent_messages() == []

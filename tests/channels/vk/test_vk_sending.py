@@ -160,10 +160,10 @@ async def test_photo_and_document_are_stored_with_the_appeal(fake, vk_app, polli
     chat = VKChat(fake, polling)
     await to_text_step(chat)
     pdf = b"%PDF-1.4 fake act of inspection"
-    largest = b"\xff\xd8 the largest size"
+    largest = b"\xff\xd8\xff\xe0 the largest size"
     photo = fake.photo_attachment(largest)
     # the smaller sizes point at other bytes: only the largest may be taken
-    small_url = fake.add_file(b"\xff\xd8 small", "s.jpg", "image/jpeg")
+    small_url = fake.add_file(b"\xff\xd8\xff\xe0 small", "s.jpg", "image/jpeg")
     for size in photo["photo"]["sizes"][:-1]:
         size["url"] = small_url
     text = await chat.send("Акт и фото протечки", attachments=[fake.doc_attachment(pdf, "акт.pdf"), photo])
