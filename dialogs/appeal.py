@@ -9,10 +9,10 @@ from core import channels
 from core.events import Button, Reply
 from core.privacy import personal
 from dialogs import drafts
+from dialogs.appeal_files import accept_files, save_file  # noqa: F401  (used by other flows too)
 from dialogs.appeal_rules import identify_button, kind_line
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from services import appeal_rules, appeals, citizens, deadlines, lifecycle, personal_data
-from services.filecheck import detect
 
 NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
 SUMMARY_TEXT_PREVIEW = 1500
@@ -146,38 +146,6 @@ class Text(Step):
     async def on_files(self, ctx: Context) -> str | None:
         await accept_files(ctx)
         return None
-
-
-async def accept_files(ctx: Context) -> None:
-    """Store the event's files in the draft, each checked for count, type and size."""
-    deps, limits = ctx.deps, ctx.profile.limits
-    for att in ctx.event.attachments:
-        files = ctx.data.get("files", [])
-        if len(files) >= limits.appeal_files_max:
-            ctx.note(T.FILE_LIMIT.format(name=personal(att.file_name, "file"), limit=limits.appeal_files_max))
-        elif att.data is None and att.mime not in deps.allowed_mime:  # not even downloaded
-            ctx.note(T.FILE_BAD_TYPE.format(name=personal(att.file_name, "file")))
-        elif att.size > deps.max_file_bytes or (att.data and len(att.data) > deps.max_file_bytes):
-            ctx.note(T.FILE_TOO_BIG.format(name=personal(att.file_name, "file"), limit=round(deps.max_file_bytes / 2**20)))
-        elif att.data is None:
-            ctx.note(T.FILE_NOT_RECEIVED.format(name=personal(att.file_name, "file")))
-        else:  # the content decides the type, never what the client declared
-            verdict = detect(att.data, att.mime, att.file_name, allowed=deps.allowed_mime,
-                             max_bytes=deps.max_file_bytes)
-            if verdict.ok:
-                await save_file(ctx, verdict.name, verdict.mime, att.data)
-                ctx.note(T.FILE_SAVED.format(name=personal(verdict.name, "file"), count=len(ctx.data["files"])))
-            elif verdict.reason == "type_mismatch":
-                ctx.note(T.FILE_TYPE_MISMATCH.format(name=personal(verdict.name, "file")))
-            elif verdict.reason == "empty":
-                ctx.note(T.FILE_NOT_RECEIVED.format(name=personal(verdict.name, "file")))
-            else:
-                ctx.note(T.FILE_BAD_TYPE.format(name=personal(verdict.name, "file")))
-
-
-async def save_file(ctx: Context, name: str, mime: str, data: bytes) -> None:
-    file_id = await citizens.save_file(ctx.session, ctx.deps.files, ctx.citizen.id, name, mime, data)
-    ctx.data.setdefault("files", []).append(file_id)
 
 
 @step
@@ -348,8 +316,9 @@ class Summary(Step):
         if len(text) > SUMMARY_TEXT_PREVIEW:
             text = text[:SUMMARY_TEXT_PREVIEW] + f"… (ещё {len(d['text']) - SUMMARY_TEXT_PREVIEW} знаков)"
         warning = ""
-        if appeals.screen_text(d.get("text", "")).flagged:  # tell before sending, so it can be edited
-            why = T.ABUSE_WHY.get(appeals.screen_text(d["text"]).category, T.ABUSE_WHY["insult"])
+        verdict = appeals.screen_text(d.get("text", ""))
+        if verdict.flagged:  # tell before sending, so it can be edited
+            why = T.ABUSE_WHY.get(verdict.category, T.ABUSE_WHY["insult"])
             warning = T.SUMMARY_ABUSE_WARNING.format(why=why) + "\n\n"
         body = warning + T.SUMMARY.format(
             topic=topic.title if topic else "—", need=need.title if need else "—",

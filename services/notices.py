@@ -56,10 +56,6 @@ KINDS = {k.name: k for k in (
 )}
 
 
-def _letter_date(params: dict) -> str:
-    return params.get("date") or ""
-
-
 def rating_buttons(appeal_id: int) -> list[list[Button]]:
     """The in-bot rating of a final answer (R-3.9), as on final notices."""
     return [[Button(getattr(T, label), payload.format(appeal_id=appeal_id))] for label, payload in RATING_BUTTONS]
@@ -115,7 +111,7 @@ class Renderer:
         url, agency = self.profile.survey_url, self.profile.agency
         survey = (T.LETTER_SURVEY.format(url=url) if filled(url) else T.LETTER_SURVEY_PHONE.format(phone=agency.phone))
         return T.LETTER.format(addressee=params.get("full_name") or "", address=params.get("answer_address", ""),
-                               date=_letter_date(params), number=params.get("number", ""), body=body,
+                               date=params.get("date") or "", number=params.get("number", ""), body=body,
                                survey=survey if final else "", agency=agency.name).replace("\n\n\n\n", "\n\n")
 
     def render(self, kind_name: str, params: dict, channel: str) -> Rendered:
