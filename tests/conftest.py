@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,17 +34,58 @@ async def _pg_available() -> str | None:
     return _pg_reason[0] or None
 
 
-async def create_pg_database() -> tuple[str, str]:
+async def create_pg_database(template: str | None = None) -> tuple[str, str]:
     import asyncpg
 
     name = f"test_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(PG_ADMIN)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await conn.close()
     base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     return name, f"{base}/{name}"
+
+
+# Migrated once per run and copied per test: a test's database starts at the head revision
+# without running every migration again (the migrations themselves are tested in tests/storage).
+_TEMPLATES: dict[str, str] = {}
+_TEMPLATE_DIR = tempfile.mkdtemp(prefix="assistant-template-")
+
+
+async def _migrated(url: str) -> None:
+    from storage import migrate
+    from storage.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def sqlite_template() -> str:
+    if "sqlite" not in _TEMPLATES:
+        path = os.path.join(_TEMPLATE_DIR, "template.db")
+        await _migrated(f"sqlite+aiosqlite:///{path}")
+        _TEMPLATES["sqlite"] = path
+    return _TEMPLATES["sqlite"]
+
+
+async def pg_template() -> str:
+    if "postgres" not in _TEMPLATES:
+        name, url = await create_pg_database()
+        await _migrated(url)
+        _TEMPLATES["postgres"] = name
+    return _TEMPLATES["postgres"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_templates():
+    yield
+    shutil.rmtree(_TEMPLATE_DIR, ignore_errors=True)
+    if "postgres" in _TEMPLATES:
+        asyncio.run(drop_pg_database(_TEMPLATES["postgres"]))
 
 
 async def drop_pg_database(name: str) -> None:
@@ -81,12 +124,13 @@ def full_foreign_policy(request, monkeypatch):
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db_url(request, tmp_path):
     if request.param == "sqlite":
+        shutil.copyfile(await sqlite_template(), tmp_path / "test.db")
         yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
         return
     reason = await _pg_available()
     if reason:
         pytest.skip(reason)
-    name, url = await create_pg_database()
+    name, url = await create_pg_database(template=await pg_template())
     try:
         yield url
     finally:
