@@ -80,5 +80,5 @@ PROMISES_TO_ACT_FOR_THE_CITIZEN = ("заполним за вас", "заполн
 
 @pytest.mark.parametrize("name,text", TEXTS, ids=[n for n, _ in TEXTS])
 def test_no_text_promises_to_act_for_the_citizen_R_5_10(name, text):
-    """Staff do not fill in forms or negotiate with third parties for the client."""
+    """R-5.10: staff do not fill in forms or negotiate with third parties for the client."""
     assert not any(p in text.casefold() for p in PROMISES_TO_ACT_FOR_THE_CITIZEN), name
