@@ -8,7 +8,7 @@ outbox delivery.
 Modules, one concern each: `client` (the maxapi Bot, errors sorted), `updates` (MAX updates ->
 Inbound), `render` (Reply -> text parts and inline keyboard within MAX's limits), `sender`
 (sending, editing in place, callback answers; MaxDeliverer), `files` (downloads with the limits,
-uploads), `ordering` (per-user order), `handler` (one update through the engine), `polling`
+uploads), `core.ordering` (per-user order, shared), `handler` (one update through the engine), `polling`
 (GET /updates with the marker kept by the host), `webhook` (secret-checked endpoint),
 `channel` (MaxChannel), `settings` (MAX_*). maxapi is imported only when the channel is built.
 """

@@ -10,7 +10,7 @@ from aiohttp import web
 from channels.max import updates
 from channels.max.client import make_bot
 from channels.max.handler import Stats, UpdateHandler
-from channels.max.ordering import UserQueues
+from core.ordering import KeyedQueues
 from channels.max.polling import Poller
 from channels.max.render import PayloadCodec
 from channels.max.sender import MaxDeliverer, Sender
@@ -36,7 +36,7 @@ class MaxChannel:
         self.deliverer = MaxDeliverer(self.sender)
         self.stats = Stats()
         self.handler = UpdateHandler(host, self.sender, self.stats)
-        self.queues = UserQueues(concurrency)
+        self.queues = KeyedQueues(concurrency, "max-user")
         self.poller = Poller(self.bot, host, self.accept, timeout=polling_timeout)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None

@@ -5,7 +5,7 @@
     deliverers = {"telegram": channel.deliverer}
 
 Modules: updates (Telegram -> Inbound), render (Reply -> text parts + inline keyboard),
-sender (sending with retries; the outbox deliverer), files (downloads), ordering (per-chat
+sender (sending with retries; the outbox deliverer), files (downloads), core.ordering (per-chat
 queues), handlers (router, errors), webhook (secret-checked aiohttp app), logs (token
 redaction), channel (wiring and run modes), settings (TELEGRAM_*).
 aiogram is imported only when the channel is built.

@@ -1,7 +1,7 @@
 """The citizens' conversation over Telegram: updates in, engine, replies out.
 
 Every update enters through `intake` (an outer middleware of the dispatcher), which queues it
-under its chat (see ordering.py) and, in webhook mode, waits for it so Telegram gets its 200
+under its chat (core/ordering.py) and, in webhook mode, waits for it so Telegram gets its 200
 only after the update was handled. The router's handlers then turn it into an Inbound, call
 the engine once per update id, and show the replies. Any error is logged with the update id,
 and the citizen gets an apology and the main menu; a chat that blocked the bot is marked
@@ -20,7 +20,7 @@ from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
 from channels.telegram.files import fetch
-from channels.telegram.ordering import ChatQueues
+from core.ordering import KeyedQueues
 from channels.telegram.render import PayloadCodec
 from channels.telegram.sender import ReplySender, call, is_gone
 from channels.telegram.updates import CHANNEL, callback_inbound, file_refs, kind_of, message_inbound
@@ -92,7 +92,7 @@ class Conversation:
         self.host, self.bot = host, bot
         self.sender = ReplySender(bot, codec, attempts=attempts, max_wait=max_wait)
         self.codec = codec
-        self.queues = ChatQueues(concurrency)
+        self.queues = KeyedQueues(concurrency, "telegram-chat")
         # Backpressure in polling mode: while this many updates wait for the host (which queues
         # them for the database), the next getUpdates waits too. Left at Telegram they come back
         # in one batch instead of one request each, and a flood cannot pile up in memory.

@@ -1,9 +1,9 @@
-"""Updates of one chat are processed one after another, in arrival order; chats in parallel.
+"""One key's jobs run one after another, in arrival order; keys in parallel (bounded).
 
-aiogram runs each polled update as its own task, so two quick messages of one person could
-overtake each other. Here every update is queued under its chat synchronously, at the moment
-it arrives (no await in between), and one worker per busy chat takes them in order.
-"""
+A platform's client may run each update as its own task, so two quick messages of one person
+could overtake each other. Every job is queued under its key synchronously, at the moment it
+arrives (no await in between), and one worker per busy key takes them in order. Used by the
+channel adapters (a chat, a user)."""
 from __future__ import annotations
 
 import asyncio
@@ -16,14 +16,15 @@ log = logging.getLogger(__name__)
 Job = Callable[[], Awaitable[Any]]
 
 
-class ChatQueues:
-    def __init__(self, concurrency: int = 64) -> None:
+class KeyedQueues:
+    def __init__(self, concurrency: int = 64, name: str = "queue") -> None:
+        self.name = name
         self._queues: dict[Hashable, deque[tuple[Job, asyncio.Future]]] = {}
-        self._gate = asyncio.Semaphore(concurrency)  # chats processed at the same moment
+        self._gate = asyncio.Semaphore(concurrency)  # keys processed at the same moment
         self._workers: set[asyncio.Task] = set()
 
     def submit(self, key: Hashable, job: Job) -> asyncio.Future:
-        """Queue a job after the chat's earlier ones; the future gets its result (jobs are
+        """Queue a job after the key's earlier ones; the future gets its result (jobs are
         expected to handle their own errors: an escaping one is logged and gives None)."""
         future = asyncio.get_running_loop().create_future()
         queue = self._queues.get(key)
@@ -31,7 +32,7 @@ class ChatQueues:
             queue.append((job, future))
             return future
         queue = self._queues[key] = deque([(job, future)])
-        worker = asyncio.create_task(self._work(key, queue))
+        worker = asyncio.create_task(self._work(key, queue), name=f"{self.name}-{key}")
         self._workers.add(worker)
         worker.add_done_callback(self._workers.discard)
         return future
@@ -47,8 +48,8 @@ class ChatQueues:
                     if not future.done():
                         future.cancel()
                     raise
-                except Exception:
-                    log.exception("telegram: unhandled error in a chat job")
+                except Exception:  # jobs report their own errors; never stop the queue
+                    log.exception("%s: unhandled error in a job", self.name)
                     result = None
                 if not future.done():
                     future.set_result(result)
@@ -61,7 +62,7 @@ class ChatQueues:
                 del self._queues[key]
 
     def pending(self, key: Hashable) -> bool:
-        """True while the chat has a job queued or running."""
+        """True while the key has a job queued or running."""
         return key in self._queues
 
     @property
@@ -72,9 +73,15 @@ class ChatQueues:
         """Wait until every queued job is done; False if the time ran out (then they are cancelled)."""
         if not self._workers:
             return True
-        done, pending = await asyncio.wait(set(self._workers), timeout=timeout)
+        _, pending = await asyncio.wait(set(self._workers), timeout=timeout)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         return not pending and not self._workers
+
+    async def cancel(self) -> None:
+        """Stop at once (a crash in tests): nothing more is handled."""
+        for task in list(self._workers):
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
