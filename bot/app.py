@@ -21,6 +21,7 @@ from services.profile import Profile, load_profile
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, writer_gate
 from storage.files import FileStore
+from storage.locks import ChatLocks
 from storage.permissions import secure_sqlite_file, sqlite_path
 
 
@@ -47,6 +48,7 @@ class App:
     # SQLite takes one writer at a time; see storage.db.writer_gate. Shared by the engine calls,
     # the adapters' records and the outbox sender.
     db_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    locks: ChatLocks | None = None  # per chat across worker processes (PostgreSQL)
 
     # ---- core.ports.Host
     @property
@@ -63,6 +65,11 @@ class App:
     async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
         async with self.db_gate:
             return await self.engine.handle(event, update_key=update_key)
+
+    def chat_lock(self, channel: str, chat: str):
+        if self.locks is None:
+            self.locks = ChatLocks(self.db, self.settings.chat_lock_pool)
+        return self.locks.hold(f"{channel}:{chat}")
 
     async def apology(self, channel: str, user_id: str) -> Reply:
         async with self.db_gate:
@@ -94,6 +101,8 @@ class App:
     async def close(self) -> None:
         if self.engine.deps.identification is not None:
             await self.engine.deps.identification.close()
+        if self.locks is not None:
+            await self.locks.close()
         await self.db.dispose()
 
 

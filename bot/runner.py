@@ -1,5 +1,7 @@
 """Run modes: every configured channel of the registry (polling or webhook), the outbox sender
-and the periodic jobs, until SIGTERM or Ctrl+C."""
+and the periodic jobs, until SIGTERM or Ctrl+C. ROLE splits them between processes: `web`
+takes updates and answers them, `sender` delivers the outbox and runs the periodic jobs
+(one such process), `all` (the default) does everything in one."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +16,9 @@ from core.heap import freeze_startup_heap
 from services.housekeeping import forget_old
 from services.live import end_idle
 from services.notices import Renderer
+from services.pacing import default_limits
 from services.sender import OutboxSender
+from services.shared_pacing import close_pacers, make_pacers
 
 log = logging.getLogger(__name__)
 SENDER_INTERVAL = 1.0
@@ -24,7 +28,8 @@ PURGE_INTERVAL = 6 * 3600.0  # 152-FZ art. 21: lapsed data goes within 30 days; 
 IDLE_INTERVAL = 60.0
 
 
-def periodic_jobs(app: App, sender: OutboxSender) -> list:
+def periodic_jobs(app: App, sender: OutboxSender | None) -> list:
+    """The scheduler's jobs; with a sender, its rounds too (the console: no pipeline task)."""
     async def housekeeping() -> int:
         return await forget_old(app.sessionmaker)
 
@@ -35,13 +40,16 @@ def periodic_jobs(app: App, sender: OutboxSender) -> list:
     from services.visits import rating_job
 
     purge = purge_job(app.sessionmaker, app.engine.deps.files, app.profile, app.engine.deps.clock)
-    return [(sender.run_once, SENDER_INTERVAL), (housekeeping, HOUSEKEEPING_INTERVAL),
-            (rating_job(app), RATINGS_INTERVAL), (purge, PURGE_INTERVAL), (idle_conversations, IDLE_INTERVAL)]
+    jobs = [(housekeeping, HOUSEKEEPING_INTERVAL), (rating_job(app), RATINGS_INTERVAL),
+            (purge, PURGE_INTERVAL), (idle_conversations, IDLE_INTERVAL)]
+    return jobs if sender is None else [(sender.run_once, SENDER_INTERVAL), *jobs]
 
 
 def make_sender(app: App, deliverers: dict) -> OutboxSender:
+    """The outbox sender; with REDIS_URL its pacing is shared with every other process."""
+    pacers = make_pacers(default_limits(), app.settings.redis_url)
     return OutboxSender(app.sessionmaker, deliverers, gate=app.db_gate, clock=app.engine.deps.clock,
-                        renderer=Renderer(app.profile), files=app.engine.deps.files)
+                        renderer=Renderer(app.profile), files=app.engine.deps.files, pacers=pacers)
 
 
 def build_web(app: App):
@@ -78,13 +86,20 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
         with suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
+    role = app.settings.role
     adapters = build_adapters(app)
     deliverers = {name: a.deliverer for name, a in adapters.items() if a.deliverer is not None}
-    sender = make_sender(app, deliverers)
-    scheduler = make_scheduler(app, periodic_jobs(app, sender))
-    scheduler.start()
+    sender = make_sender(app, deliverers) if role in ("all", "sender") else None
+    scheduler = make_scheduler(app, periodic_jobs(app, None)) if sender else None
+    if scheduler:
+        scheduler.start()
     freeze_startup_heap()
-    tasks = [asyncio.create_task(a.serve(stop), name=f"{name}-channel") for name, a in adapters.items()]
+    tasks = []
+    if role in ("all", "web"):
+        tasks += [asyncio.create_task(a.serve(stop), name=f"{name}-channel") for name, a in adapters.items()]
+    if sender is not None:
+        tasks.append(asyncio.create_task(sender.run_forever(stop, idle=SENDER_INTERVAL), name="outbox-sender"))
+    log.info("role %s: %s", role, ", ".join(t.get_name() for t in tasks) or "nothing to run")
     web_app = build_web(app)
     if web_app is not None:
         from web.server import serve
@@ -101,7 +116,15 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await scheduler.stop()
+        if scheduler:
+            await scheduler.stop()
+        if role == "sender":  # built for their deliverers only: close their sessions
+            for adapter in adapters.values():
+                if hasattr(adapter, "stop"):
+                    with suppress(Exception):
+                        await adapter.stop()
+        if sender is not None:
+            await close_pacers(sender.pacers)
     failed = [t.exception() for t in tasks if t.done() and not t.cancelled() and t.exception()]
     if failed:
         raise failed[0]

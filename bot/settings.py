@@ -6,7 +6,7 @@ from the same sources. An empty value in `.env` means "not set"."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(None, alias="SECRET_KEY")  # signs unsubscribe links
     mailing_rate: float = Field(2.0, alias="MAILING_RATE", gt=0)  # letters a second (the SMTP server's limit)
     mailing_mailto: str | None = Field(None, alias="MAILING_UNSUBSCRIBE_MAILTO")
+    # Running as several processes (README, "Running at scale"): `web` takes updates (webhooks)
+    # and answers, `sender` delivers the outbox and runs the periodic jobs, `all` does both.
+    role: Literal["all", "web", "sender"] = Field("all", alias="ROLE")
+    redis_url: str | None = Field(None, alias="REDIS_URL")  # shared send budgets between processes
+    chat_lock_pool: int = Field(16, alias="CHAT_LOCK_POOL", ge=1, le=1000)  # PostgreSQL connections for chat locks
 
     _env_file: Any = PrivateAttr(".env")
     _blocks: dict = PrivateAttr(default_factory=dict)

@@ -3,6 +3,7 @@ offers back (`Adapter`, `Deliverer`), and the two ways a delivery fails."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from core.events import Inbound, Reply
@@ -61,6 +62,10 @@ class Host(Protocol):
     async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
         """The replies to one event, in one transaction with its effects. With `update_key`,
         an update already handled returns None."""
+
+    def chat_lock(self, channel: str, chat: str) -> AbstractAsyncContextManager[None]:
+        """Held while one chat's update is handled and its replies shown, so the chat's
+        updates go one at a time whichever worker process receives them."""
 
     async def apology(self, channel: str, user_id: str) -> Reply:
         """«Sorry, something went wrong» with the main menu, for an event that failed."""

@@ -274,7 +274,13 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
 
-Index("ix_outbox_due", OutboxMessage.status, OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id)
+# The sender's claim, one channel at a time: due pending rows in lane order (a partial index, so
+# sent rows, however many, cost the claim nothing; EXPLAIN-checked in tests/storage/test_outbox_plan.py).
+Index("ix_outbox_claim", OutboxMessage.channel, OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id,
+      postgresql_where=OutboxMessage.status == "pending", sqlite_where=OutboxMessage.status == "pending")
+Index("ix_outbox_status", OutboxMessage.status, OutboxMessage.id)  # letters, failed rows, depth
+Index("ix_outbox_pending_address", OutboxMessage.channel, OutboxMessage.address,  # whose chat is in hand
+      postgresql_where=OutboxMessage.status == "pending", sqlite_where=OutboxMessage.status == "pending")
 
 
 class Rating(Base):

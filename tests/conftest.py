@@ -138,6 +138,20 @@ async def db_url(request, tmp_path):
 
 
 @pytest.fixture
+async def pg_url():
+    """A migrated PostgreSQL database of its own (tests of what only PostgreSQL does: several
+    worker processes, query plans); skipped with the reason when no server answers."""
+    reason = await _pg_available()
+    if reason:
+        pytest.skip(reason)
+    name, url = await create_pg_database(template=await pg_template())
+    try:
+        yield url
+    finally:
+        await drop_pg_database(name)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite+aiosqlite:///{tmp_path}/test.db"
 

@@ -34,8 +34,10 @@ class UpdateHandler:
         self.stats = stats or Stats()
 
     async def __call__(self, raw: dict) -> None:
+        user = updates.user_of(raw)
         try:
-            await self._handle(raw)
+            async with self.host.chat_lock(CHANNEL, str(user)):  # the person's turn, in every worker
+                await self._handle(raw)
         finally:
             self.stats.handled += 1
 

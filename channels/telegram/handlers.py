@@ -165,8 +165,9 @@ class Conversation:
         return count
 
     async def _process(self, handler, update: Update, data: dict, chat_id: int, user_id: str) -> None:
-        await self._run(handler, update, data, chat_id, user_id)
-        await self.host.finish(CHANNEL, str(update.update_id))  # not reached when cancelled at stop
+        async with self.host.chat_lock(CHANNEL, str(chat_id)):  # the chat's turn, in every worker
+            await self._run(handler, update, data, chat_id, user_id)
+            await self.host.finish(CHANNEL, str(update.update_id))  # not reached when cancelled at stop
 
     async def _run(self, handler, update: Update, data: dict, chat_id: int, user_id: str) -> None:
         try:

@@ -38,13 +38,15 @@ class EventHandler:
         """Kept in the inbox first (idempotent; Long Poll events arrive unkept), so the replies
         are stored with the effects; finished once shown. Not finished when cancelled at stop."""
         key = updates.event_key(raw)
+        peer = updates.peer_of(raw)
+        chat = str(peer if peer is not None else key)
         try:
             if key is not None:
-                peer = updates.peer_of(raw)
-                await self.host.keep(CHANNEL, key, str(peer if peer is not None else key), json.dumps(raw))
-            await self._handle(raw)
-            if key is not None:
-                await self.host.finish(CHANNEL, key)
+                await self.host.keep(CHANNEL, key, chat, json.dumps(raw))
+            async with self.host.chat_lock(CHANNEL, chat):  # the peer's turn, in every worker
+                await self._handle(raw)
+                if key is not None:
+                    await self.host.finish(CHANNEL, key)
         finally:
             self.stats.handled += 1
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.locks import lock_key
 from storage.models import Appeal, Identity, OutboxMessage
 
 PENDING, SENT, DEAD, TASK, CANCELLED = "pending", "sent", "dead", "task", "cancelled"
@@ -23,26 +24,49 @@ async def withdraw(session: AsyncSession, notice: str) -> None:
                                                       OutboxMessage.status == PENDING).values(status=CANCELLED))
 
 
-async def claim(session: AsyncSession, *, channels: list[str], now: datetime, lease: timedelta, worker: str,
-                batch: int) -> list[OutboxMessage]:
-    """Due rows of these channels, lowest lane first, leased to `worker` (SKIP LOCKED on PostgreSQL,
-    a conditional update everywhere, so two claimers never share a row)."""
-    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
-    due = (select(OutboxMessage.id)
-           .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now,
-                  OutboxMessage.channel.in_(channels), free)
-           .order_by(OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id)
-           .limit(batch).with_for_update(skip_locked=True))
-    ids = list((await session.execute(due)).scalars())
+async def claim(session: AsyncSession, *, channel: str, now: datetime, lease: timedelta, worker: str,
+                batch: int, exclude: set[int] | frozenset[int] = frozenset()) -> list[OutboxMessage]:
+    """Due rows of one channel, lowest lane first, leased to `worker`. A chat whose rows another
+    sender holds is left to it, so one chat's notices go out from one sender at a time, in
+    order. Claimers of one channel take turns (a transaction lock on PostgreSQL, the one writer
+    on SQLite), and the lease is a conditional update: two claimers never share a row."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(f"outbox-claim:{channel}")})
+    due = claim_statement(channel, now, batch)
+    if exclude:  # rows this sender still has in hand (a lease that ran out mid-send)
+        due = due.where(OutboxMessage.id.not_in(exclude))
+    candidates = (await session.execute(due)).all()
+    if not candidates:
+        return []
+    held = set((await session.execute(
+        select(OutboxMessage.address).distinct()
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == PENDING,
+               OutboxMessage.address.in_({a for _, a in candidates}),
+               OutboxMessage.claimed_until >= now, OutboxMessage.claimed_by != worker))).scalars())
+    ids = [i for i, address in candidates if address not in held]
     if not ids:
         return []
-    await session.execute(update(OutboxMessage)
-                          .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING, free)
-                          .values(claimed_by=worker, claimed_until=now + lease))
-    rows = await session.execute(
-        select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker)
-        .order_by(OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id))
-    return list(rows.scalars())
+    stmt = (update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING, _free(now))
+            .values(claimed_by=worker, claimed_until=now + lease)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False))
+    got = list((await session.execute(stmt)).scalars())
+    return sorted(got, key=lambda r: (r.lane, r.not_before, r.id))
+
+
+def _free(now: datetime):
+    return or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+
+
+def claim_statement(channel: str, now: datetime, batch: int):
+    """The claim's SELECT of candidates: one range of the partial index ix_outbox_claim
+    (EXPLAIN-checked in tests/storage/test_outbox_plan.py and bench/bench_outbox.py --claim)."""
+    return (select(OutboxMessage.id, OutboxMessage.address)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == PENDING,
+                   OutboxMessage.not_before <= now, _free(now))
+            .order_by(OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id)
+            .limit(batch).with_for_update(skip_locked=True))
 
 
 async def status_of(session: AsyncSession, row_id: int) -> str | None:
@@ -58,6 +82,13 @@ async def finish(session: AsyncSession, row_id: int, status: str, at: datetime, 
 async def retry_at(session: AsyncSession, row_id: int, attempts: int, when: datetime, reason: str) -> None:
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(
         attempts=attempts, not_before=when, claimed_until=None, claimed_by=None, last_error=reason[:500]))
+
+
+async def hold_chat(session: AsyncSession, channel: str, address: str, *, after: int, until: datetime) -> None:
+    """The chat's pending notices after `after` wait until `until` too (their order kept)."""
+    await session.execute(update(OutboxMessage).where(
+        OutboxMessage.channel == channel, OutboxMessage.address == address, OutboxMessage.status == PENDING,
+        OutboxMessage.id > after, OutboxMessage.not_before < until).values(not_before=until))
 
 
 async def mark_dead(session: AsyncSession, row_id: int, reason: str) -> None:

@@ -39,7 +39,8 @@ async def person(session: AsyncSession, channel: str, user_id: str):
             .outerjoin(DialogState, DialogState.identity_id == Identity.id)
             .outerjoin(StaffIdentity, staff_join)
             .outerjoin(Staff, and_(Staff.id == StaffIdentity.staff_id, Staff.active.is_(True)))
-            .where(Identity.channel == channel, Identity.external_id == user_id))
+            .where(Identity.channel == channel, Identity.external_id == user_id)
+            .with_for_update(of=Identity))  # PostgreSQL: one event of a person at a time, any worker
     return (await session.execute(stmt)).first()
 
 
