@@ -19,7 +19,7 @@ from services.privacy import Policy
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
     appeal, appeal_rules, ask, callback, drafts, link, live, menu, mine, notices, settings, staff,
-    staff_actions, staff_data, staff_reports, staff_visits, visits,
+    staff_actions, staff_data, staff_reports, staff_visits, visit_contacts, visits,
 )
 
 log = logging.getLogger(__name__)
