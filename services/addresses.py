@@ -146,7 +146,7 @@ def clean_text(text: str, limit: int) -> tuple[str, bool]:
 
     Kept: \\n, \\t, every letter, sign and emoji, including the joiner inside emoji
     sequences (family, rainbow flag) and the tag characters of subdivision flags. Removed: NUL and
-    other controls, bidi overrides and marks (U+202A–U+202E, U+2066–U+2069, U+200E/F),
+    other controls, lone surrogates, bidi overrides and marks (U+202A–U+202E, U+2066–U+2069, U+200E/F),
     zero-width spaces and joiners between letters, soft hyphens, BOM.
     """
     if limit < 0:
@@ -158,7 +158,7 @@ def clean_text(text: str, limit: int) -> tuple[str, bool]:
             kept.append(c)
             continue
         cat = unicodedata.category(c)
-        if cat == "Cc":
+        if cat in ("Cc", "Cs"):  # a lone surrogate (half a character) cannot even be stored
             continue
         if cat == "Cf" and not _joins_emoji(s, i):
             continue
