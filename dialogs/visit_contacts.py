@@ -63,6 +63,7 @@ class Who(WizardStep):
 
     async def choose(self, ctx: Context, payload: str) -> str | None:
         if payload == "vwho:ok":
+            ctx.data.pop("editing", None)  # back here from a change not made
             ctx.data["name"], ctx.data["phone"] = name_of(ctx), phone_of(ctx)
             return await next_step(ctx)
         if payload in ("vwho:name", "vwho:phone"):

@@ -343,6 +343,11 @@ async def test_a_known_visitor_is_shown_not_asked_again_and_can_change_the_phone
     text = await to_step_four(chat, "11:00")
     assert "На приём записываем:\nИванова Мария Петровна, телефон +7 917 123-45-67" in text
     assert chat.labels[:3] == ["Всё верно", "Изменить ФИО", "Изменить телефон"]
+    await chat.press("Изменить ФИО")
+    assert "Как вас записать" in chat.text and "Иванова Мария Петровна" in chat.labels
+    assert "На приём записываем" in await chat.press("Назад")
+    assert "Напомнить о приёме" in await chat.press("Всё верно"), "a change not made is no change"
+    assert "На приём записываем" in await chat.press("Назад")
     await chat.press("Изменить телефон")
     assert "Укажите номер телефона" in chat.text and "+7 917 123-45-67" in chat.labels
     text = await chat.say("+7 927 555-66-77")
