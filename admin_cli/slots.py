@@ -22,6 +22,7 @@ from storage.db import Session as AsyncSession
 from bot.app import make_calendar
 from services.profile import load_profile
 from services import visits
+from services.addresses import phone_text
 import texts as T
 from bot.settings import Settings
 from storage.models import Citizen, Staff
@@ -174,7 +175,7 @@ def plural(n: int, word: str) -> str:
 async def _visitor(session, visit) -> str:
     citizen = await session.get(Citizen, visit.citizen_id)
     name = citizen.full_name if citizen and citizen.full_name else "name not given"
-    return f"{name}, {citizen.phone if citizen and citizen.phone else 'no phone'}"
+    return f"{name}, {phone_text(citizen.phone) if citizen and citizen.phone else 'no phone'}"
 
 
 async def _close(args, session, profile, calendar, now, confirm) -> int:

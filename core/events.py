@@ -32,6 +32,7 @@ class Inbound:
     attachments: tuple[Attachment, ...] = ()
     display_name: str | None = None
     unsupported: bool = False  # something the channel cannot pass on (a sticker, a location)
+    cut: int | None = None  # the text was longer: only this many characters of it arrived
 
 
 @dataclass(frozen=True)

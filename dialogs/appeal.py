@@ -2,8 +2,6 @@
 answer address, additional channel, consent, summary, registration."""
 from __future__ import annotations
 
-import re
-
 import texts as T
 from core import channels
 from core.events import Button, Reply
@@ -13,8 +11,8 @@ from dialogs.appeal_files import accept_files, save_file  # noqa: F401  (used by
 from dialogs.appeal_rules import identify_button, kind_line
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from services import appeal_rules, appeals, citizens, deadlines, lifecycle, personal_data
+from services.addresses import parse_name
 
-NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
 SUMMARY_TEXT_PREVIEW = 1500
 
 
@@ -148,6 +146,15 @@ class Text(Step):
         return None
 
 
+def checked_name(ctx: Context, text: str) -> str | None:
+    """A full name as typed, spaces tidied; None after a note that says what is wrong.
+    The booking wizard asks the name with the same rules."""
+    name, problem = parse_name(text)
+    if name is None:
+        ctx.note({"too_long": T.NAME_TOO_LONG, "one_word": T.NAME_ONE_WORD}.get(problem, T.NAME_INVALID))
+    return name
+
+
 @step
 class Name(Step):
     name = "appeal.name"
@@ -168,15 +175,8 @@ class Name(Step):
         return None
 
     async def on_text(self, ctx: Context, text: str) -> str | None:
-        name = " ".join(text.split())
-        if len(name) > 200 or not NAME_RE.match(name):
-            words = name.split()
-            if len(name) > 200:
-                ctx.note(T.NAME_TOO_LONG)
-            elif len(words) == 1 and NAME_RE.match(f"{name} {name}"):  # letters, but one word
-                ctx.note(T.NAME_ONE_WORD)
-            else:
-                ctx.note(T.NAME_INVALID)
+        name = checked_name(ctx, text)
+        if name is None:
             return None
         ctx.data["name"] = name
         return after(ctx, "appeal.answer")
@@ -301,8 +301,6 @@ class PrivacyNoticeStep(Step):
         await personal_data.shown(ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION,
                                   ctx.event.channel, ctx.now())
         return "appeal.summary"
-
-
 
 
 @step

@@ -19,7 +19,7 @@ from services.privacy import Policy
 # Importing the flows registers their steps.
 from dialogs import (  # noqa: F401,E402
     appeal, appeal_rules, ask, callback, drafts, link, live, menu, mine, notices, settings, staff,
-    staff_actions, staff_data, staff_reports, staff_visits, visits,
+    staff_actions, staff_data, staff_reports, staff_visits, visit_contacts, visits,
 )
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,8 @@ class Engine:
             identity = person.identity
             data = copy.deepcopy(person.data)  # a fresh object, so any change is saved
             ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
+            if event.cut:  # never cut without a word (the newcomer issue, item 17)
+                ctx.note(T.INPUT_CUT.format(limit=f"{event.cut:,}".replace(",", "\u00a0")))
             ctx.staff, ctx.kept = person.staff, data
             current = person.step if person.step in STEPS else None
             ctx.current = current
@@ -180,11 +182,13 @@ def _clean(value: str | None, limit: int) -> str | None:
 
 def clean_event(event: Inbound) -> Inbound:
     """NUL and other control characters out of everything a person sent, at the engine's door:
-    PostgreSQL refuses NUL in text, and no step needs a control character."""
+    PostgreSQL refuses NUL in text, and no step needs a control character. A text longer than
+    TEXT_LIMIT is cut, and `cut` says so (the person is told)."""
     files = tuple(dataclasses.replace(a, file_name=clean_name(a.file_name), mime=_clean(a.mime, 100) or "")
                   for a in event.attachments)
+    text, cut = clean_text(event.text, TEXT_LIMIT) if event.text is not None else (None, False)
     return dataclasses.replace(
-        event, user_id=_clean(event.user_id, 64) or "", text=_clean(event.text, TEXT_LIMIT),
+        event, user_id=_clean(event.user_id, 64) or "", text=text, cut=TEXT_LIMIT if cut else event.cut,
         button=_clean(event.button, 255), command=_clean(event.command, 32),
         argument=_clean(event.argument, ARG_LIMIT), display_name=_clean(event.display_name, 200),
         attachments=files)

@@ -138,10 +138,16 @@ class MyData(Step):
         summary = personal(personal_data.summary(data), "text")
         if ctx.policy_hides():  # a foreign messenger: not the data itself (41-FZ)
             summary = T.PD_READ_ELSEWHERE
-        return Reply(summary, [[Button(T.MY_DATA_EXPORT, "pd:export")],
-                                                    [Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]])
+        rows = [[Button(T.MY_DATA_EXPORT, "pd:export")]]
+        if await citizens.active_consent(ctx.session, ctx.citizen.id, citizens.VISIT_CONTACTS):
+            rows.append([Button(T.VISIT_CONSENT_WITHDRAW, "pd:visit_off")])
+        return Reply(summary, [*rows, [Button(T.BACK, "nav:back"), Button(T.MENU, NAV_MENU)]])
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
+        if payload == "pd:visit_off":  # 152-FZ art. 9 part 2: withdrawn in one step
+            if await citizens.withdraw_visit_consent(ctx.session, ctx.citizen, ctx.now(), ctx.event.channel):
+                ctx.note(T.VISIT_CONSENT_WITHDRAWN)
+            return None
         if payload != "pd:export":
             return None
         made = await personal_data.export(ctx.session, ctx.citizen.id, ctx.profile, ctx.deps.calendar,

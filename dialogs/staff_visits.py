@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from services import citizens
+from services.addresses import phone_text
 from services import visits as V
 import texts as T
 from dialogs.context import NAV_MENU, Context, step
 from core.events import Button, Reply
+from core.privacy import personal
 from dialogs.staff import StaffStep
 
 MARKABLE = 8  # buttons for today's visits at most, to keep the screen short
@@ -18,7 +20,8 @@ async def lines(ctx: Context, visits) -> str:
         citizen = await citizens.get(ctx.session, v.citizen_id)
         out.append(T.STAFF_VISIT_LINE.format(
             time=f"{v.starts_at.astimezone(tz):%H:%M}", desk=V.desk_name(v.slot.desk, v.slot.staff_id),
-            name=(citizen.full_name if citizen and citizen.full_name else "—"),
+            name=personal(citizen.full_name, "name") if citizen and citizen.full_name else T.STAFF_VISIT_NO_NAME,
+            phone=personal(phone_text(citizen.phone), "phone") if citizen and citizen.phone else T.STAFF_VISIT_NO_PHONE,
             topic=V.topic_title(ctx.profile, v.topic), status=T.STAFF_VISIT_STATUS.get(v.status, v.status)))
     return "\n".join(out) or T.STAFF_VISITS_NONE
 

@@ -172,7 +172,8 @@ class Time(WizardStep):
         ctx.data["start"] = start.isoformat()
         if ctx.data.get("move"):
             return await move(ctx)
-        return "visit.remind"
+        from dialogs import visit_contacts  # it builds on this module
+        return await visit_contacts.first_step(ctx)
 
 
 REMIND_LABELS = {"day": T.REMIND_DAY, "2h": T.REMIND_2H, V.NO_REMINDER: T.REMIND_NONE}
@@ -229,13 +230,18 @@ class Duplicate(WizardStep):
 
 
 async def finish(ctx: Context) -> str:
-    """Book now: the database decides who gets the slot."""
+    """Book now: the database decides who gets the slot; then the name and phone are kept."""
+    from dialogs import visit_contacts  # it builds on this module
+    missing = await visit_contacts.ready(ctx)
+    if missing:
+        return missing
     choice = V.Choice(topic=ctx.data.get("topic", ""), start=chosen_start(ctx), channel=ctx.event.channel,
                       remind=ctx.data.get("remind", V.NO_REMINDER), extra_channel=ctx.data.get("extra"))
     try:
         visit = await V.book(ctx.session, ctx.citizen, choice, now=ctx.now(), profile=ctx.profile, tz=tz(ctx))
     except V.BookingError as e:
         return failed(ctx, e.reason)
+    await visit_contacts.remember(ctx)
     ctx.data = {"visit": visit.id, "fresh": True}
     return "visit.done"
 

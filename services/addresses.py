@@ -79,6 +79,22 @@ def national_domain(address: str) -> bool:
     return bool(dot and head) and tld in NATIONAL_TLDS
 
 
+NAME_RE = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*(\s+[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё'’.\-]*){1,4}$")
+NAME_MAX = 200
+
+
+def parse_name(text: str) -> tuple[str | None, str]:
+    """A full name (two to five words of letters), spaces tidied, or None and why not:
+    "too_long", "one_word" (letters, but the first name or the surname is missing), "invalid"."""
+    name = " ".join((text or "").split())
+    if len(name) > NAME_MAX:
+        return None, "too_long"
+    if NAME_RE.match(name):
+        return name, ""
+    one_word = len(name.split()) == 1 and NAME_RE.match(f"{name} {name}")
+    return None, "one_word" if one_word else "invalid"
+
+
 PHONE_CHARS = re.compile(r"\+?[0-9 ()\-.]+")
 DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 PHONE_TYPES = {PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE,
@@ -110,6 +126,16 @@ def parse_phone(text: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+
+def phone_text(number: str | None) -> str:
+    """A stored +7XXXXXXXXXX number as people read it: +7 917 123-45-67."""
+    try:
+        parsed = phonenumbers.parse(number or "", "RU")
+    except phonenumbers.NumberParseException:
+        return number or ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 ZWJ = "\u200d"
 TAG_CHARS = range(0xE0020, 0xE0080)  # emoji subdivision flags (Scotland, Wales) after U+1F3F4
 
@@ -120,7 +146,7 @@ def clean_text(text: str, limit: int) -> tuple[str, bool]:
 
     Kept: \\n, \\t, every letter, sign and emoji, including the joiner inside emoji
     sequences (family, rainbow flag) and the tag characters of subdivision flags. Removed: NUL and
-    other controls, bidi overrides and marks (U+202A–U+202E, U+2066–U+2069, U+200E/F),
+    other controls, lone surrogates, bidi overrides and marks (U+202A–U+202E, U+2066–U+2069, U+200E/F),
     zero-width spaces and joiners between letters, soft hyphens, BOM.
     """
     if limit < 0:
@@ -132,7 +158,7 @@ def clean_text(text: str, limit: int) -> tuple[str, bool]:
             kept.append(c)
             continue
         cat = unicodedata.category(c)
-        if cat == "Cc":
+        if cat in ("Cc", "Cs"):  # a lone surrogate (half a character) cannot even be stored
             continue
         if cat == "Cf" and not _joins_emoji(s, i):
             continue

@@ -9,6 +9,7 @@ from storage.repos import people as rows
 
 PERSONAL_DATA = "personal_data"
 MAILING = "mailing"
+VISIT_CONTACTS = "visit_contacts"  # the name and phone for a visit (152-FZ art. 9)
 
 
 async def resolve(session, channel: str, external_id: str, display_name: str | None = None) -> Identity:
@@ -97,3 +98,28 @@ async def set_notify(session, citizen: Citizen, channel: str | None) -> None:
     citizen.notify_channel = channel
     await appeal_rows.set_notify_open(session, citizen.id, channel, OPEN_APPEALS)
     await session.flush()
+
+
+# --- who comes to a visit (the newcomer issue, item 13) ---
+
+async def visit_consent(session, citizen_id: int, version: str) -> bool:
+    """Whether the person agreed to this version of the visit consent and has not withdrawn it."""
+    consent = await active_consent(session, citizen_id, VISIT_CONTACTS)
+    return consent is not None and consent.text_version == version
+
+
+async def remember_visitor(session, citizen: Citizen, *, name: str, phone: str, version: str,
+                           channel: str, at: datetime) -> None:
+    """After a booking: the name and phone the reception desk sees, and the consent they rest on."""
+    await grant(session, citizen.id, VISIT_CONTACTS, channel[:16], at, text_version=version)
+    citizen.full_name, citizen.phone = name, phone
+    await session.flush()
+
+
+async def withdraw_visit_consent(session, citizen: Citizen, at: datetime, source: str) -> bool:
+    """Withdraw the visit consent; the phone it was the ground for goes at once."""
+    if not await withdraw(session, citizen.id, VISIT_CONTACTS, at, source):
+        return False
+    citizen.phone = None
+    await session.flush()
+    return True

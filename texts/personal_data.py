@@ -33,7 +33,9 @@ MY_DATA_EXPORT = "Прислать мои данные файлом"
 MY_DATA_SENT = "Готово: файлы с вашими данными ниже. Запрос № {request} записан."
 MY_DATA_NONE = "нет"
 EXPORT_TITLE = "Ваши персональные данные в {agency}"
-CONSENT_KINDS = {"mailing": "рассылка на e-mail", "personal_data": "обработка данных (прежний порядок)"}
+CONSENT_KINDS = {"mailing": "рассылка на e-mail", "visit_contacts": "ФИО и телефон для записи на приём",
+                 "callback_phone": "телефон для обратного звонка",
+                 "personal_data": "обработка данных (прежний порядок)"}
 CONSENT_ON = "{kind}: дано {at}"
 CONSENT_OFF = "{kind}: отозвано {at}"
 

@@ -1,10 +1,12 @@
 """The console channel: the same engine in a terminal. Every button the person can see is
 numbered — the screen's and those of notices printed after it — and the number or the label
 presses it. Commands: /start, /menu, /help, /status N, /link CODE, /file PATH, /quit.
-Line editing (arrows, history) comes from the standard library's readline where it exists."""
+Line editing (arrows, history) comes from the standard library's readline where it exists;
+without it a line the terminal cut at its limit is noticed, and the engine says so."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import mimetypes
 import sys
 from pathlib import Path
@@ -89,19 +91,44 @@ class ConsoleDeliverer:
         self.write("\n[уведомление]\n" + self.screen.show(reply, keep=True) + "\n")
 
 
-def line_editing() -> None:
+# A terminal in canonical mode (input() without readline) keeps at most 4095 bytes of a line
+# (Linux's 4096-byte line buffer, one byte for the newline) and drops the rest without a word.
+TTY_LINE_BYTES = 4095
+
+
+def line_editing() -> bool:
     """Arrow keys and history in input(); without it the terminal's own line limit applies."""
     try:
         import readline  # noqa: F401
     except ImportError:  # Windows without pyreadline: plain input
-        pass
+        return False
+    return True
+
+
+def tty_line_limit(editing: bool) -> int | None:
+    """The byte limit the terminal puts on a line, when input() reads one in canonical mode:
+    from a terminal, without readline (which input() uses only when stdout is a terminal too)."""
+    if not sys.stdin.isatty() or (editing and sys.stdout.isatty()):
+        return None
+    return TTY_LINE_BYTES
+
+
+def was_cut(line: str, limit: int | None) -> tuple[str, int | None]:
+    """The line without a character cut in half, and how many characters arrived when the
+    terminal cut it (None when it did not)."""
+    raw = line.encode("utf-8", "surrogateescape")
+    if limit is None or len(raw) < limit:
+        return line, None
+    whole = raw.decode("utf-8", "ignore")  # the last character may have lost its second byte
+    return whole, len(whole)
 
 
 async def run_console(engine, user_id: str = "local", *, read: Callable[[], str] | None = None,
-                      write: Callable[[str], None] = print, screen: Screen | None = None) -> None:
+                      write: Callable[[str], None] = print, screen: Screen | None = None,
+                      line_limit: int | None = None) -> None:
     loop = asyncio.get_running_loop()
     if read is None:
-        line_editing()
+        line_limit = tty_line_limit(line_editing())
         read = lambda: input("> ")  # noqa: E731
     screen = screen or Screen()
     replies = await engine.handle(Inbound(CONSOLE, user_id, command="start"))
@@ -118,7 +145,9 @@ async def run_console(engine, user_id: str = "local", *, read: Callable[[], str]
             return
         if not line.strip():
             continue
-        replies = await engine.handle(parse(line, screen, user_id))
+        line, cut = was_cut(line, line_limit)
+        event = parse(line, screen, user_id)
+        replies = await engine.handle(dataclasses.replace(event, cut=cut) if cut else event)
 
 
 if __name__ == "__main__":  # pragma: no cover

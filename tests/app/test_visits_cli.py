@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-import dialogs.visits  # noqa: F401  registers the visit steps (the engine imports it once wired)
+import dialogs.visit_contacts  # noqa: F401  registers the visit steps (the engine imports them once wired)
 from admin_cli import slots
 from services import visits as V
 import texts as T
@@ -44,7 +44,7 @@ async def test_create_list_and_close_a_day_R_6_1(app, clock, chat, capsys):
     assert await cli(app, clock, "list", "--from", "2026-03-05", "--to", "2026-03-05") == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 16 and "05.03.2026 Чт 08:30–09:00\tОкно 1\tfree" in lines[0]
-    assert sum("booked (visit #1)" in line for line in lines) == 1
+    assert sum("booked (visit #1): Иванова Мария Петровна, +7 917 123-45-67" in line for line in lines) == 1
 
     assert await cli(app, clock, "close-day", "2026-03-05") == 1  # no terminal to confirm: nothing happens
     assert "add --yes" in capsys.readouterr().err
@@ -71,6 +71,7 @@ async def test_close_day_refuses_past_days_and_days_off_and_a_day_reopens_R_6_1(
     assert await cli(app, clock, "visitors", "2026-03-05") == 0
     out = capsys.readouterr().out
     assert "Окно 1" in out and "booked" in out
+    assert "Иванова Мария Петровна, +7 917 123-45-67" in out, "item 13: the desk knows who is coming"
     assert await cli(app, clock, "close-day", "2026-03-06", "--yes") == 0
     assert "closed 16 slots on 06.03.2026; cancelled 0 booked visits" in capsys.readouterr().out
     assert await cli(app, clock, "reopen-day", "2026-03-06") == 0

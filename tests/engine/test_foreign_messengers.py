@@ -123,3 +123,28 @@ async def test_a_national_messenger_gets_the_full_answer(app):
     rows = [r for r in await outbox_rows(app) if KINDS[r.kind].final]
     assert {r.channel for r in rows} == {"email", "vk"}
     assert all(ANSWER in r.text for r in rows)
+
+
+async def test_booking_a_visit_in_telegram_shows_neither_name_nor_phone(app):
+    """The newcomer issue, item 13, under 41-FZ: the name and phone asked for a visit are not
+    echoed into Telegram — not in the texts, not on the buttons that offer the known values."""
+    from tests.engine.test_visits import add_slots, open_booking, visitor
+
+    await add_slots(app)
+    tg = Transcript(app, "1001", "telegram")
+    for time in ("10:00", "11:00"):
+        await open_booking(tg)
+        await tg.press("Содержание дома")
+        await tg.press("Чт 05.03")
+        text = await tg.press(time)
+        if time == "10:00":  # name, phone, consent, booked
+            await visitor(tg, NAME, "+7 927 555-66-77")
+            assert "Вы записаны" in await tg.press("Не напоминать")
+    assert "На приём записываем" in text and "указано" in text
+    await tg.press("Изменить ФИО")
+    assert "Оставить прежнее" in tg.labels
+    await tg.press("Оставить прежнее")
+    await tg.press("Изменить телефон")
+    assert "Оставить прежнее" in tg.labels
+    shown = [r.text for r in tg.seen] + [b.label for r in tg.seen for row in r.buttons for b in row]
+    assert leaks(shown) == [] and not [t for t in shown if "555-66" in t or "5556677" in t]

@@ -180,6 +180,8 @@ async def test_staff_see_todays_visits_and_mark_them_R_6_1(chat, app, staff_chat
     await staff_chat.command("start")
     text = await staff_chat.press("Приём сегодня и завтра")
     assert "Сегодня:\n10:00 · Окно 1" in text and "записан на приём" in text
+    # the newcomer issue, item 13: reception sees who is coming
+    assert "10:00 · Окно 1 · Иванова Мария Петровна, +7 917 123-45-67 · " in text
     text = await staff_chat.press("10:00 неявка")
     assert "Отмечено: 10:00 — неявка." in text
     assert "10:00 явка" not in staff_chat.labels

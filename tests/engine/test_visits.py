@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.app import build_app
 from services.sender import OutboxSender
-from services import outbox
+from services import citizens, outbox
 from services import visits as V
 from services.icalendar import ics
+import texts as T
 
 from storage.models import Citizen, Identity, OutboxMessage, Visit, VisitSlot
 from tests.conftest import Chat, make_settings
@@ -41,11 +42,31 @@ async def open_booking(chat: Chat) -> str:
     return await chat.press("Записаться на приём")
 
 
+NAME, PHONE = "Иванова Мария Петровна", "+7 917 123-45-67"
+
+
+async def visitor(chat: Chat, name: str = NAME, phone: str = PHONE) -> str:
+    """Step 4 (the newcomer issue, item 13): answer what the wizard asks about who is coming —
+    the name, the phone, the consent — or confirm them when they are known; it ends at the
+    reminder question."""
+    if "На приём записываем" in chat.text:
+        await chat.press("Всё верно")
+    if "Как вас записать" in chat.text:
+        await chat.say(name)
+    if "Укажите номер телефона" in chat.text:
+        await chat.say(phone)
+    if "Даёте согласие" in chat.text:
+        await chat.press("Даю согласие")
+    assert "Напомнить о приёме" in chat.text, chat.text
+    return chat.text
+
+
 async def book(chat: Chat, *, day="Чт 05.03", time="10:00", remind="Не напоминать", dup: str | None = None) -> str:
     await open_booking(chat)
     await chat.press("Содержание дома")
     await chat.press(day)
     await chat.press(time)
+    await visitor(chat)
     text = await chat.press(remind)
     if dup is not None:
         text = await chat.press(dup)
@@ -129,6 +150,7 @@ async def test_booking_with_a_day_before_reminder_and_the_office_facts_R_6_2_R_6
     await chat.press("Чт 05.03")
     assert "5 марта (четверг)" in chat.text and "12:00" not in chat.labels and "13:00" in chat.labels
     await chat.press("10:00")
+    await visitor(chat)
     assert "5 марта 2026 г. (четверг) в 10:00" in chat.text
     assert chat.labels[:3] == ["За день", "За два часа", "Не напоминать"]
     text = await chat.press("За день")
@@ -203,6 +225,7 @@ async def test_duplicate_reminder_on_another_channel_R_6_4(app, chat):
     await chat.press("Содержание дома")
     await chat.press("Чт 05.03")
     await chat.press("10:00")
+    await visitor(chat)
     await chat.press("За день")
     assert "Продублировать напоминание" in chat.text
     assert chat.labels[:2] == ["Да, ещё на e-mail", "Не нужно"]
@@ -279,6 +302,123 @@ async def test_at_most_two_future_visits(app, chat):
     assert e.value.reason == V.BookingError.LIMIT
 
 
+# --- who is coming (the newcomer issue, item 13) --------------------------------------------------
+
+async def to_step_four(chat: Chat, time: str = "10:00") -> str:
+    await open_booking(chat)
+    await chat.press("Содержание дома")
+    await chat.press("Чт 05.03")
+    return await chat.press(time)
+
+
+async def person(app, external_id: str = "1001") -> Citizen:
+    async with app.sessionmaker() as s:
+        return await s.scalar(select(Citizen).join(Identity).where(Identity.external_id == external_id))
+
+
+async def test_a_first_time_citizen_is_asked_name_phone_and_consent_item_13(app, chat):
+    """Item 13: a visit is not booked without knowing who comes: the name, a phone and the consent
+    to process them (152-FZ art. 9) are asked after the time; they are kept with the consent."""
+    await add_slots(app)
+    assert "Как вас записать? Напишите фамилию, имя" in await to_step_four(chat)
+    assert "Укажите номер телефона" in await chat.say("  Иванова   Мария Петровна ")
+    text = await chat.say("8 917 123 45 67")
+    assert "Согласие на обработку персональных данных" in text and "+7 917 123-45-67" in text
+    assert chat.labels[:2] == ["Даю согласие", "Не даю согласия"]
+    assert await all_visits(app) == [], "nothing booked before the consent"
+    assert "Напомнить о приёме" in await chat.press("Даю согласие")
+    assert "Вы записаны" in await chat.press("Не напоминать")
+    citizen = await person(app)
+    assert (citizen.full_name, citizen.phone) == ("Иванова Мария Петровна", "+79171234567")
+    async with app.sessionmaker() as s:
+        consent = await citizens.active_consent(s, citizen.id, citizens.VISIT_CONTACTS)
+    assert consent.text_version == T.VISIT_CONSENT_VERSION and consent.source == "telegram"
+
+
+async def test_a_known_visitor_is_shown_not_asked_again_and_can_change_the_phone_item_13(app, chat):
+    """Item 13: the second time the name and phone are shown with an offer to change them, and the
+    consent is not asked again; a changed phone is what the reception desk sees."""
+    await add_slots(app)
+    await book(chat)
+    text = await to_step_four(chat, "11:00")
+    assert "На приём записываем:\nИванова Мария Петровна, телефон +7 917 123-45-67" in text
+    assert chat.labels[:3] == ["Всё верно", "Изменить ФИО", "Изменить телефон"]
+    await chat.press("Изменить ФИО")
+    assert "Как вас записать" in chat.text and "Иванова Мария Петровна" in chat.labels
+    assert "На приём записываем" in await chat.press("Назад")
+    assert "Напомнить о приёме" in await chat.press("Всё верно"), "a change not made is no change"
+    assert "На приём записываем" in await chat.press("Назад")
+    await chat.press("Изменить телефон")
+    assert "Укажите номер телефона" in chat.text and "+7 917 123-45-67" in chat.labels
+    text = await chat.say("+7 927 555-66-77")
+    assert "телефон +7 927 555-66-77" in text and "Всё верно" in chat.labels
+    assert "Напомнить о приёме" in await chat.press("Всё верно")
+    assert "Вы записаны" in await chat.press("Не напоминать")
+    assert (await person(app)).phone == "+79275556677"
+
+
+async def test_a_name_known_from_an_appeal_is_offered_and_only_the_phone_is_asked_item_13(app, chat):
+    await add_slots(app)
+    await chat.command("start")
+    async with app.sessionmaker() as s, s.begin():
+        (await s.get(Citizen, (await person(app)).id)).full_name = "Петров Пётр"
+    assert "Укажите номер телефона" in await to_step_four(chat)
+    await chat.say("+7 917 123-45-67")
+    assert "Даёте согласие" in chat.text
+    await chat.press("Назад")
+    assert "Укажите номер телефона" in chat.text
+
+
+async def test_refusing_consent_books_nothing_and_offers_the_way_back_item_13(app, chat):
+    """Item 13: without consent no visit: said politely, with the phone and a way back."""
+    await add_slots(app)
+    await to_step_four(chat)
+    await chat.say("Иванова Мария Петровна")
+    await chat.say("+7 917 123-45-67")
+    text = await chat.press("Не даю согласия")
+    assert "Без согласия на обработку ФИО и телефона записать на приём через бота нельзя" in text
+    assert "24-50-22" in text and chat.labels == ["Вернуться к согласию", "Главное меню"]
+    assert await all_visits(app) == []
+    citizen = await person(app)
+    assert (citizen.full_name, citizen.phone) == (None, None), "nothing kept without consent"
+    assert "Даёте согласие" in await chat.press("Вернуться к согласию")
+    await chat.press("Даю согласие")
+    assert "Вы записаны" in await chat.press("Не напоминать")
+
+
+async def test_a_bad_phone_or_name_gets_a_polite_reply_and_the_step_again_item_13(app, chat):
+    """Item 13: the phone is checked as for callbacks (phonenumbers), the name as in appeals."""
+    await add_slots(app)
+    await to_step_four(chat)
+    assert "Нужны и фамилия, и имя" in await chat.say("Иванова")
+    assert "Как вас записать" in chat.text
+    assert "фамилию и имя буквами" in await chat.say("12345")
+    await chat.say("Иванова Мария")
+    for bad in ("12345", "+7 700 123 45 67", "позвоните мне"):  # short, Kazakhstan, words
+        text = await chat.say(bad)
+        assert "Не получилось распознать номер" in text and "Укажите номер телефона" in text, bad
+    assert "Даёте согласие" in await chat.say("+7 (917) 123-45-67")
+    assert await all_visits(app) == []
+
+
+async def test_withdrawing_the_visit_consent_deletes_the_phone_152_fz_art_9(app, chat):
+    """«Мои данные» withdraws the consent in one step; the phone goes, the next booking asks again."""
+    await add_slots(app)
+    await book(chat)
+    await chat.command("start")
+    await chat.press("Настройки")
+    await chat.press("Мои данные")
+    text = await chat.press("Отозвать согласие на ФИО и телефон")
+    assert "Согласие отозвано, номер телефона удалён" in text
+    assert "Отозвать согласие" not in " ".join(chat.labels)
+    assert (await person(app)).phone is None
+    [visit] = await all_visits(app)
+    assert visit.status == V.BOOKED
+    assert "Укажите номер телефона" in await to_step_four(chat, "11:00")
+    await chat.say("+7 917 123-45-67")
+    assert "Даёте согласие" in chat.text
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 async def test_slot_taken_while_choosing_gets_a_polite_message_and_fresh_times_R_6_2(app):
@@ -289,6 +429,7 @@ async def test_slot_taken_while_choosing_gets_a_polite_message_and_fresh_times_R
     await first.press("Содержание дома")
     await first.press("Чт 05.03")
     await first.press("10:00")
+    await visitor(first)
     assert "Вы записаны" in await book(second)
     text = await first.press("Не напоминать")
     assert "только что заняли" in text
@@ -325,7 +466,7 @@ async def test_text_where_a_button_is_expected(app, chat):
     await chat.press("Чт 05.03")
     text = await chat.say("можно утром пораньше?")
     assert "выберите вариант кнопкой" in text and "10:00" in chat.labels
-    assert "Напомнить о приёме" in await chat.say("10:30"), "a typed label counts as the button"
+    assert "Как вас записать" in await chat.say("10:30"), "a typed label counts as the button"
 
 
 async def test_cancel_in_the_wizard_books_nothing(app, chat):

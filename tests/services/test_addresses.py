@@ -101,6 +101,7 @@ def test_other_numbers_are_refused(text):
 
 def test_controls_go_newlines_and_tabs_stay():
     assert clean_text("a\x00b\x07c\x1b[31md\x7f\x85e", 100) == ("abc[31mde", False)
+    assert clean_text("крыш\udcd0", 100) == ("крыш", False), "half a character (a cut line) is dropped"
     assert clean_text("строка 1\r\nстрока 2\rстрока 3\tконец", 100) == ("строка 1\nстрока 2\nстрока 3\tконец", False)
 
 
