@@ -13,6 +13,7 @@ from core.clock import utc_now
 from core.events import Reply
 from core.ports import Deliverer, RetryLater, Unreachable
 from services import notices, outbox
+from services.metrics import Metrics
 from services.pacing import Limit, Pacer, default_limits
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage
@@ -32,7 +33,7 @@ class OutboxSender:
     def __init__(self, sessionmaker: Database, deliverers: dict[str, Deliverer], *,
                  limits: dict[str, Limit] | None = None, batch: int = 100, concurrency: int = 30,
                  clock=utc_now, worker: str | None = None, gate: asyncio.Semaphore | None = None,
-                 renderer: notices.Renderer | None = None, files=None) -> None:
+                 renderer: notices.Renderer | None = None, files=None, metrics: Metrics | None = None) -> None:
         self.sessionmaker, self.deliverers = sessionmaker, deliverers
         self.renderer = renderer  # to render a notice again for the channel it falls back to
         self.files = files  # the file store, for the files of relayed messages
@@ -41,6 +42,7 @@ class OutboxSender:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._gate = asyncio.Semaphore(concurrency)
         self._db_gate = gate or asyncio.Semaphore(1)  # shared with the channels on SQLite
+        self.metrics = metrics or Metrics()  # /metrics: sent, retried, failed, dropped; 429s
 
     async def run_once(self) -> int:
         """Claim and deliver one batch of due messages; the number handled."""
@@ -80,6 +82,7 @@ class OutboxSender:
             try:
                 await deliverer.deliver(row.address, reply, row.id)
             except RetryLater as e:
+                self.metrics.retry_later(row.channel, e.reason)
                 await self._record(self._retry, row, e.reason, e.seconds)
             except Unreachable as e:
                 log.warning("outbox %s: %s unreachable: %s", row.id, row.channel, e.reason)
@@ -102,6 +105,7 @@ class OutboxSender:
 
     async def _finish(self, session, row: OutboxMessage, status: str, error: str | None) -> None:
         await rows.finish(session, row.id, status, self.clock(), error)
+        self.metrics.delivered(row.channel, status)  # sent | dropped
 
     async def _retry(self, session, row: OutboxMessage, reason: str, seconds: float | None) -> None:
         attempts = row.attempts + 1
@@ -110,10 +114,12 @@ class OutboxSender:
             return
         delay = seconds if seconds is not None else backoff(attempts)
         await rows.retry_at(session, row.id, attempts, self.clock() + timedelta(seconds=delay), reason)
+        self.metrics.delivered(row.channel, "retried")
 
     async def _failed_for_good(self, session, row: OutboxMessage, reason: str) -> None:
         """Mark the row dead, the address unreachable, and send the notice by the next channel."""
         await rows.mark_dead(session, row.id, reason)
+        self.metrics.delivered(row.channel, "failed")
         if channels.is_messenger(row.channel):
             await rows.set_reachable(session, row.channel, row.address, False, reason)
         citizen = await session.get(Citizen, row.citizen_id) if row.citizen_id else None
