@@ -126,9 +126,9 @@ def make_app(*, unsubscriber: Unsubscriber | None, max_body: int = 64 * 1024, re
 async def serve(app: web.Application, host: str, port: int, stop: asyncio.Event,
                 started: asyncio.Event | None = None) -> None:
     """Serve until `stop` is set."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=15)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=15, shutdown_timeout=5)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=5)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     log.info("web server on %s:%s", host, port)
     if started is not None:
