@@ -8,11 +8,12 @@ import logging
 from contextvars import ContextVar, Token
 from datetime import datetime, timezone
 
-# At WARNING: request URLs with the bot token (aiohttp.access), a line per update or job run.
-QUIET = ("aiohttp.access", "apscheduler", "alembic", "aiogram.event")
+# At WARNING: request URLs with the bot token (aiohttp.access), a line per update or job run,
+# SQL statements (SQLAlchemy's own default, kept whatever LOG_LEVEL says).
+QUIET = ("aiohttp.access", "apscheduler", "alembic", "aiogram.event", "sqlalchemy")
 # At INFO even with LOG_LEVEL=DEBUG: their DEBUG lines carry values (SQL parameters, request and
 # update bodies: names, e-mails, texts).
-NO_DEBUG = ("aiosqlite", "sqlalchemy", "asyncio", "aiohttp", "aiogram", "vkbottle", "maxapi", "aiosmtplib",
+NO_DEBUG = ("aiosqlite", "asyncio", "aiohttp", "aiogram", "vkbottle", "maxapi", "aiosmtplib",
             "matplotlib", "PIL")
 FIELDS = ("channel", "update_id", "step", "duration_ms")
 _context: ContextVar[dict] = ContextVar("log_context", default={})
