@@ -158,15 +158,16 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
 
 def update_label(event: Inbound, update_key: str | None) -> str | None:
     """The update id for the logs; a key that contains the person's id (MAX builds some from the
-    user id) is logged as a short digest instead, which still ties a update's lines together."""
-    if update_key is None or event.user_id not in update_key:
+    user id) is logged as a short digest instead, which still ties an update's lines together."""
+    if update_key is None or not event.user_id or event.user_id not in update_key:
         return update_key
     return "h" + hashlib.blake2b(update_key.encode(), digest_size=6).hexdigest()
 
 
 def setup_logging(level: str, fmt: str = "text", stream=None) -> None:
     """Text lines, or one JSON object a line (LOG_FORMAT=json; bot/logs.py). Libraries that
-    would log values (SQL parameters, request bodies, URLs with the token) stay at WARNING."""
+    would log values (SQL parameters, request bodies, URLs with the token) stay at INFO or
+    WARNING whatever the level."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logs.JsonFormatter() if fmt == "json" else logs.TextFormatter())
     root = logging.getLogger()

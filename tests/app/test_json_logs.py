@@ -71,3 +71,15 @@ async def test_a_full_journey_logs_json_lines_with_no_personal_data(json_logs, t
     for secret in (NAME, "Громова", EMAIL, "gromova", PHONE, PHONE_DIGITS, "555-12-34", TEXT[:25], "Савушкина"):
         assert secret not in everything, secret
 
+
+
+def test_an_update_id_made_of_the_user_id_is_logged_as_a_digest():
+    """Issue 17 item 5: MAX builds the key of a `bot_started` update from the user id; the logs
+    get a stable digest instead (the same for the same update), other ids as they are."""
+    from bot.app import update_label
+    from core.events import Inbound
+
+    started = Inbound("max", "4242001", command="start")
+    label = update_label(started, "s:4242001:1767225600000")
+    assert "4242001" not in label and label == update_label(started, "s:4242001:1767225600000")
+    assert update_label(Inbound("telegram", "5551001", text="x"), "812345") == "812345"
