@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as e:
         print(f"error: {settings_error(e)}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level if args.mode == "run" else "WARNING")
+    setup_logging(settings.log_level if args.mode == "run" else "WARNING", settings.log_format)
     try:
         asyncio.run(shell(settings, args.user) if args.mode == "shell" else run(settings))
     except ProfileError as e:

@@ -3,26 +3,33 @@ channel adapters talk to (core.ports.Host)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import channels  # noqa: F401  (registers every channel)
+from bot import logs
 from bot.settings import Settings
 from core.clock import utc_now
 from core.events import Inbound, Reply
 from core.heap import freeze_startup_heap  # noqa: F401  (re-exported for the runner)
 from dialogs.context import Deps
-from dialogs.engine import Engine
+from dialogs.engine import STEP, Engine
 from services import inbox, intake, verification
 from services.calendar import Hours, WorkCalendar
 from services.consult import knowledge_for
+from services.health import Readiness
+from services.metrics import Metrics
 from services.profile import Profile, load_profile
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, writer_gate
 from storage.files import FileStore
 from storage.locks import ChatLocks
 from storage.permissions import secure_sqlite_file, sqlite_path
+
+log = logging.getLogger(__name__)
 
 
 def make_calendar(profile: Profile) -> WorkCalendar:
@@ -49,6 +56,12 @@ class App:
     # the adapters' records and the outbox sender.
     db_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
     locks: ChatLocks | None = None  # per chat across worker processes (PostgreSQL)
+    metrics: Metrics = field(default_factory=Metrics)  # served at /metrics
+    readiness: Readiness = None  # served at /ready; the runner tells it which channels serve
+
+    def __post_init__(self) -> None:
+        if self.readiness is None:
+            self.readiness = Readiness(self.db)
 
     # ---- core.ports.Host
     @property
@@ -63,8 +76,20 @@ class App:
         return self.settings.channel(name)
 
     async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
-        async with self.db_gate:
-            return await self.engine.handle(event, update_key=update_key)
+        """Every adapter's entry: counted and timed per channel, one log line per update
+        (channel, update id, step, duration; never who or what was written)."""
+        started, outcome = time.perf_counter(), "error"
+        bound = logs.bind(channel=event.channel, update_id=update_label(event, update_key))
+        try:
+            async with self.db_gate:
+                replies = await self.engine.handle(event, update_key=update_key)
+            outcome = "duplicate" if replies is None else "ok"
+            return replies
+        finally:
+            seconds = time.perf_counter() - started
+            self.metrics.handled(event.channel, outcome, seconds)
+            log.debug("update %s", outcome, extra={"step": STEP.get(), "duration_ms": round(seconds * 1000, 1)})
+            logs.unbind(bound)
 
     def chat_lock(self, channel: str, chat: str):
         if self.locks is None:
@@ -135,12 +160,32 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
         scopes=settings.oidc_scopes, public_base_url=settings.public_base_url, sessionmaker=sessionmaker,
         clock=deps.clock, gate=gate)
     deps.public_base_url = settings.public_base_url
-    return App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps), gate)
+    app = App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps), gate)
+    app.metrics.watch(sessionmaker, deps.clock, deps.calendar.tz)
+    return app
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Never log request URLs: Telegram puts the token in them.
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    for noisy in ("apscheduler", "alembic", "aiogram.event"):  # a line per job run or update is noise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def update_label(event: Inbound, update_key: str | None) -> str | None:
+    """The update id for the logs; a key that contains the person's id (MAX builds some from the
+    user id) is logged as a short digest instead, which still ties an update's lines together."""
+    if update_key is None or not event.user_id or event.user_id not in update_key:
+        return update_key
+    return "h" + hashlib.blake2b(update_key.encode(), digest_size=6).hexdigest()
+
+
+def setup_logging(level: str, fmt: str = "text", stream=None) -> None:
+    """Text lines, or one JSON object a line (LOG_FORMAT=json; bot/logs.py). Libraries that
+    would log values (SQL parameters, request bodies, URLs with the token) stay at INFO or
+    WARNING whatever the level."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter() if fmt == "json" else logs.TextFormatter())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "assistant", False)]:
+        root.removeHandler(old)
+    handler.assistant = True
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in logs.NO_DEBUG:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    for name in logs.QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -49,11 +49,13 @@ def make_sender(app: App, deliverers: dict) -> OutboxSender:
     """The outbox sender; with REDIS_URL its pacing is shared with every other process."""
     pacers = make_pacers(default_limits(), app.settings.redis_url)
     return OutboxSender(app.sessionmaker, deliverers, gate=app.db_gate, clock=app.engine.deps.clock,
-                        renderer=Renderer(app.profile), files=app.engine.deps.files, pacers=pacers)
+                        renderer=Renderer(app.profile), files=app.engine.deps.files, pacers=pacers,
+                        metrics=app.metrics)
 
 
 def build_web(app: App):
-    """The assistant's web application (unsubscribe pages, health), or None without HTTP_PORT."""
+    """The assistant's web application (unsubscribe pages, /health, /ready, /metrics), or None
+    without HTTP_PORT."""
     from services.mailing import Unsubscriber
     from web.server import make_app
 
@@ -65,7 +67,8 @@ def build_web(app: App):
         unsub = Unsubscriber(app.sessionmaker, s.secret_key.get_secret_value(), app.profile, clock=app.engine.deps.clock)
     else:
         log.warning("SECRET_KEY is not set: the unsubscribe pages are off")
-    return make_app(unsubscriber=unsub, max_body=s.http_max_body_kb * 1024, read_timeout=s.http_read_timeout)
+    return make_app(unsubscriber=unsub, max_body=s.http_max_body_kb * 1024, read_timeout=s.http_read_timeout,
+                    readiness=app.readiness, metrics_of=app.metrics)
 
 
 def build_adapters(app: App) -> dict[str, object]:
@@ -97,6 +100,8 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
     tasks = []
     if role in ("all", "web"):
         tasks += [asyncio.create_task(a.serve(stop), name=f"{name}-channel") for name, a in adapters.items()]
+        for name, task in zip(adapters, tasks):  # /ready: each channel serves while its task runs
+            app.readiness.serving(name, lambda t=task: not t.done())
     if sender is not None:
         tasks.append(asyncio.create_task(sender.run_forever(stop, idle=SENDER_INTERVAL), name="outbox-sender"))
     log.info("role %s: %s", role, ", ".join(t.get_name() for t in tasks) or "nothing to run")

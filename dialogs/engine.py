@@ -5,6 +5,7 @@ import copy
 import dataclasses
 import logging
 import re
+from contextvars import ContextVar
 
 import texts as T
 from core.events import Inbound, Reply
@@ -23,6 +24,7 @@ from dialogs import (  # noqa: F401,E402
 )
 
 log = logging.getLogger(__name__)
+STEP: ContextVar[str | None] = ContextVar("step", default=None)  # the step the last event led to, for the logs
 
 HOME = "menu"
 UNKNOWN_COMMAND = re.compile(r"\s*/[A-Za-z_]\w*(@\w+)?(\s|$)")
@@ -44,6 +46,7 @@ class Engine:
         handled returns None: it is recorded in the same transaction as its effects. Replies
         addressed to someone else go into the outbox in that transaction too."""
         event = clean_event(event)
+        STEP.set(None)
         async with self.sessionmaker() as session, session.begin():
             if update_key is not None and not await intake.first_time(
                     session, event.channel, update_key, self.deps.clock()):
@@ -66,6 +69,7 @@ class Engine:
             if target.startswith("staff.") and ctx.staff is None:  # checked on every event
                 ctx.note(T.STAFF_ONLY)
                 target = self._reset(ctx, data, HOME)
+            STEP.set(target)
             reply = await self._show(ctx, target, data)
             data["flow"] = ctx.data
             await self.store.save(session, person, target, data)

@@ -13,6 +13,7 @@ from core.clock import utc_now
 from core.events import Reply
 from core.ports import Deliverer, RetryLater, Unreachable
 from services import notices, outbox
+from services.metrics import Metrics
 from services.pacing import Limit, Pacer, default_limits
 from storage.db import Database
 from storage.models import Citizen, OutboxMessage
@@ -33,7 +34,8 @@ class OutboxSender:
     def __init__(self, sessionmaker: Database, deliverers: dict[str, Deliverer], *,
                  limits: dict[str, Limit] | None = None, batch: int = 100, concurrency: int = 30,
                  clock=utc_now, worker: str | None = None, gate: asyncio.Semaphore | None = None,
-                 renderer: notices.Renderer | None = None, files=None, pacers: dict | None = None) -> None:
+                 renderer: notices.Renderer | None = None, files=None, pacers: dict | None = None,
+                 metrics: Metrics | None = None) -> None:
         self.sessionmaker, self.deliverers = sessionmaker, deliverers
         self.renderer = renderer  # to render a notice again for the channel it falls back to
         self.files = files  # the file store, for the files of relayed messages
@@ -45,6 +47,7 @@ class OutboxSender:
         self._gate = asyncio.Semaphore(concurrency)
         self._db_gate = gate or asyncio.Semaphore(1)  # shared with the channels on SQLite
         self._held: dict[tuple[str, str], datetime] = {}  # chats waiting for a retried notice
+        self.metrics = metrics or Metrics()  # /metrics: sent, retried, failed, dropped; 429s
 
     async def run_once(self) -> int:
         """Claim one batch per channel and deliver it, the channels side by side; the number handled."""
@@ -96,6 +99,7 @@ class OutboxSender:
             try:
                 await deliverer.deliver(row.address, reply, row.id)
             except RetryLater as e:
+                self.metrics.retry_later(row.channel, e.reason)
                 await self._record(self._retry, row, e.reason, e.seconds)
             except Unreachable as e:
                 log.warning("outbox %s: %s unreachable: %s", row.id, row.channel, e.reason)
@@ -126,6 +130,7 @@ class OutboxSender:
 
     async def _finish(self, session, row: OutboxMessage, status: str, error: str | None) -> None:
         await rows.finish(session, row.id, status, self.clock(), error)
+        self.metrics.delivered(row.channel, status)  # sent | dropped
 
     async def _retry(self, session, row: OutboxMessage, reason: str, seconds: float | None) -> None:
         attempts = row.attempts + 1
@@ -135,6 +140,7 @@ class OutboxSender:
         delay = seconds if seconds is not None else backoff(attempts)
         when = self.clock() + timedelta(seconds=delay)
         await rows.retry_at(session, row.id, attempts, when, reason)
+        self.metrics.delivered(row.channel, "retried")
         # the chat's later notices wait behind this one, in this sender and in the table
         if len(self._held) > 10000:
             self._held = {k: t for k, t in self._held.items() if t > self.clock()}
@@ -144,6 +150,7 @@ class OutboxSender:
     async def _failed_for_good(self, session, row: OutboxMessage, reason: str) -> None:
         """Mark the row dead, the address unreachable, and send the notice by the next channel."""
         await rows.mark_dead(session, row.id, reason)
+        self.metrics.delivered(row.channel, "failed")
         if channels.is_messenger(row.channel):
             await rows.set_reachable(session, row.channel, row.address, False, reason)
         citizen = await session.get(Citizen, row.citizen_id) if row.citizen_id else None

@@ -1,10 +1,13 @@
 """Apply Alembic migrations from code (start-up, admin CLI, tests)."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -33,3 +36,15 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     await _run(engine, command.downgrade, revision)
+
+
+@lru_cache(maxsize=1)
+def heads() -> frozenset[str]:
+    """The head revisions of the code's migrations."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def current(engine: AsyncEngine) -> frozenset[str]:
+    """The revisions the database is at (empty before the first migration)."""
+    async with engine.connect() as conn:
+        return frozenset(await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads()))

@@ -1,4 +1,5 @@
-"""The assistant's one aiohttp application: one-click unsubscribe (RFC 8058) and health.
+"""The assistant's one aiohttp application: one-click unsubscribe (RFC 8058), liveness
+(/health), readiness (/ready) and metrics (/metrics, Prometheus text format).
 
 Other endpoints (webhooks, metrics, identification) are added to the same application by the
 composition root. Bodies are limited in size, reading one has a time limit, and a request the
@@ -12,7 +13,9 @@ import logging
 from aiohttp import web
 
 import texts as T
+from services.health import Readiness
 from services.mailing import Unsubscriber
+from services.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +23,8 @@ UNSUBSCRIBE_PATH = "/u/{token}"
 ONE_CLICK = ("List-Unsubscribe", "One-Click")  # RFC 8058 section 3.1: the body of the POST
 UNSUBSCRIBER = web.AppKey("unsubscriber", Unsubscriber)
 READ_TIMEOUT = web.AppKey("read_timeout", float)
+READINESS = web.AppKey("readiness", Readiness)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 def page(title: str, body: str, status: int = 200) -> web.Response:
@@ -66,7 +71,21 @@ async def unsubscribe_post(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    """Liveness: the process answers. Nothing else is checked, so a database outage does not
+    get the process restarted."""
     return web.Response(text="ok")
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Readiness: 200 when the database answers at the head migration and every channel serves;
+    503 with a JSON body that names what is not ready."""
+    ok, report = await request.app[READINESS].check()
+    return web.json_response(report, status=200 if ok else 503, headers={"Cache-Control": "no-store"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = await request.app[METRICS].scrape()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
 
 
 @web.middleware
@@ -86,11 +105,17 @@ async def quiet_aborts(request: web.Request, handler):
         raise
 
 
-def make_app(*, unsubscriber: Unsubscriber | None, max_body: int = 64 * 1024,
-             read_timeout: float = 10.0) -> web.Application:
+def make_app(*, unsubscriber: Unsubscriber | None, max_body: int = 64 * 1024, read_timeout: float = 10.0,
+             readiness: Readiness | None = None, metrics_of: Metrics | None = None) -> web.Application:
     app = web.Application(client_max_size=max_body, middlewares=[quiet_aborts])
     app[READ_TIMEOUT] = read_timeout
     app.router.add_get("/health", health)
+    if readiness is not None:
+        app[READINESS] = readiness
+        app.router.add_get("/ready", ready)
+    if metrics_of is not None:
+        app[METRICS] = metrics_of
+        app.router.add_get("/metrics", metrics)
     if unsubscriber is not None:
         app[UNSUBSCRIBER] = unsubscriber
         app.router.add_get(UNSUBSCRIBE_PATH, unsubscribe_page)
@@ -101,9 +126,9 @@ def make_app(*, unsubscriber: Unsubscriber | None, max_body: int = 64 * 1024,
 async def serve(app: web.Application, host: str, port: int, stop: asyncio.Event,
                 started: asyncio.Event | None = None) -> None:
     """Serve until `stop` is set."""
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=15)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, keepalive_timeout=15, shutdown_timeout=5)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=5)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     log.info("web server on %s:%s", host, port)
     if started is not None:
