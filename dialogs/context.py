@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import texts as T
@@ -55,6 +55,15 @@ class Context:
 
     def now(self) -> datetime:
         return self.deps.clock()
+
+    def when(self, moment: datetime) -> str:
+        """A moment as the citizen reads it: «сегодня в 14:35 по местному времени» (rounded up
+        to the minute, so «again at» is never a minute early)."""
+        tz = self.deps.calendar.tz
+        local = (moment + timedelta(seconds=59)).astimezone(tz).replace(second=0, microsecond=0)
+        days = (local.date() - self.now().astimezone(tz).date()).days
+        words = T.WHEN_TODAY if days <= 0 else T.WHEN_TOMORROW if days == 1 else T.WHEN_DAY
+        return words.format(time=f"{local:%H:%M}", date=f"{local:%d.%m.%Y}", zone=self.profile.consult.local_time)
 
     def policy_hides(self) -> bool:
         """Whether this channel may not carry personal data (a foreign messenger, 41-FZ)."""
