@@ -88,6 +88,15 @@ def column(buttons: list[Button]) -> list[list[Button]]:
     return [[b] for b in buttons]
 
 
+def paged(items: list, page: object, size: int, prev: str, nxt: str) -> tuple[list, list[Button], str]:
+    """One page of a long list (issue 10 item 11): its items, the paging row («Предыдущие»,
+    «Дальше», whichever applies, with the payloads given) and «Страница 2 из 15.» ("" for one page)."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page if isinstance(page, int) else 0, 0), pages - 1)
+    row = [b for b, on in ((Button(T.PAGE_PREV, prev), page > 0), (Button(T.PAGE_NEXT, nxt), page < pages - 1)) if on]
+    return items[page * size:(page + 1) * size], row, T.PAGE_OF.format(page=page + 1, pages=pages) if pages > 1 else ""
+
+
 class Step:
     """One screen of a dialog. `show` draws it; `handle` takes input and returns the
     name of the next step, or None to stay (after `ctx.note(hint)`)."""

@@ -12,7 +12,8 @@ NEW_APPEALS_GROUPED = "Новых обращений: {count}. Номера: {nu
 NEW_APPEALS_MORE = " и ещё {n}"
 STAFF_OPEN_NEW_QUEUE = "Открыть новые обращения"
 PAGE_NEXT = "Дальше"
-PAGE_PREV = "Назад к списку"
+PAGE_PREV = "Предыдущие"
+PAGE_OF = "Страница {page} из {pages}."
 
 # Linking (R-2.1): the person whose records would move confirms first.
 LINK_CONFIRM = (
@@ -30,3 +31,4 @@ LINK_TOO_MANY = ("Слишком много неподходящих кодов 
 WHEN_TODAY = "сегодня в {time} {zone}"
 WHEN_TOMORROW = "завтра в {time} {zone}"
 WHEN_DAY = "{date} в {time} {zone}"
+STAFF_COLLEAGUE_GONE = "Этого сотрудника уже нет в списке. Выберите, пожалуйста, другого."
