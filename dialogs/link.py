@@ -68,11 +68,11 @@ class LinkConfirm(Step):
         found = ctx.data.get("link") or {}
         text = T.LINK_CONFIRM.format(here=channel_list(found.get("here", [])), there=channel_list(found.get("there", [])),
                                      appeals=found.get("appeals", 0), visits=found.get("visits", 0))
-        return Reply(text, [[Button(T.LINK_YES, "link:yes"), Button(T.LINK_NO, "link:no")]])
+        return Reply(text, [[Button(T.LINK_YES, "link:yes"), Button(T.LINK_NO, "link:quit")]])
 
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         code = (ctx.data.get("link") or {}).get("code")
-        if payload == "link:no" or not code:
+        if payload == "link:quit" or not code:
             ctx.note(T.LINK_CANCELLED if code else T.STALE_BUTTON)
             return "menu"
         if payload != "link:yes":
