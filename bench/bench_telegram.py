@@ -186,6 +186,7 @@ async def serve_full(stub_engine: bool) -> None:
     from channels.telegram import TelegramChannel
 
     app = await build_app(Settings(_env_file=None))
+    load.lift_citizen_limits(app)
     if stub_engine:  # the adapter alone: every update answered with the same screen, no database
         from core.events import Button, Reply
 

@@ -175,6 +175,7 @@ async def serve_full(canned: bool) -> None:
     from channels.vk import VKChannel
 
     app = await build_app(Settings(_env_file=None))
+    load.lift_citizen_limits(app)
     if canned:
         from core.events import Button, Reply
 

@@ -288,6 +288,14 @@ class Child:
 PROFILER = None  # the child's cProfile.Profile under --profile, enabled once the bot is up
 
 
+def lift_citizen_limits(app) -> None:
+    """The bench's users file an appeal every few seconds: the profile's appeals per hour and
+    per day (issue 10 item 8) would turn most of them away, so the full stack runs without them."""
+    profile = app.engine.deps.profile
+    limits = profile.limits.model_copy(update={"appeals_per_hour": 10**9, "appeals_per_day": 10**9})
+    app.engine.deps.profile = profile.model_copy(update={"limits": limits})
+
+
 def serve_main(serve: Callable[[str], Awaitable[None]], kind: str, name: str) -> None:
     """The child's main: `serve(kind)` until SIGTERM. With BENCH_PROFILE_DIR set, the time from
     the bot being up to SIGTERM is profiled in process CPU time (start-up and imports left out)."""

@@ -8,7 +8,7 @@ from core.events import Button, Reply
 from core.privacy import personal
 from dialogs import drafts
 from dialogs.appeal_files import accept_files, save_file  # noqa: F401  (used by other flows too)
-from dialogs.appeal_rules import identify_button, kind_line
+from dialogs.appeal_rules import identify_button, kind_line, over_limit
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from services import appeal_rules, appeals, citizens, deadlines, lifecycle, personal_data
 from services.addresses import parse_name
@@ -359,6 +359,8 @@ class Summary(Step):
         if await Summary._address_refused(ctx):
             return "appeal.answer"
         d, cal, limits = ctx.data, ctx.deps.calendar, ctx.profile.limits
+        if await over_limit(ctx):  # the summary again, the draft as it was
+            return "appeal.summary"
         identified = await appeal_rules.kind_for(ctx.session, ctx.citizen.id) == appeals.APPEAL
         extra = d.get("extra_channel")
         draft = appeals.Draft(

@@ -25,6 +25,18 @@ def identify_button() -> Button:
     return Button(T.IDENTIFY_BUTTON, IDENTIFY)
 
 
+async def over_limit(ctx: Context) -> bool:
+    """Appeals per citizen per hour and per day (the profile's limits, issue 10 item 8): over
+    either, a note says when this one can go."""
+    limits = ctx.profile.limits
+    over = await appeals.too_many(ctx.session, ctx.citizen.id, per_hour=limits.appeals_per_hour,
+                                  per_day=limits.appeals_per_day, now=ctx.now())
+    if over is not None:
+        template = T.APPEALS_PER_DAY if over.per == "day" else T.APPEALS_PER_HOUR
+        ctx.note(template.format(count=over.count, when=ctx.when(over.again)))
+    return over is not None
+
+
 def form_suffix(ctx: Context) -> str:
     url = ctx.profile.appeal_form_url
     return T.IDENTIFY_FORM.format(url=url) if filled(url) else ""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import texts as T
@@ -56,6 +56,15 @@ class Context:
     def now(self) -> datetime:
         return self.deps.clock()
 
+    def when(self, moment: datetime) -> str:
+        """A moment as the citizen reads it: «сегодня в 14:35 по местному времени» (rounded up
+        to the minute, so «again at» is never a minute early)."""
+        tz = self.deps.calendar.tz
+        local = (moment + timedelta(seconds=59)).astimezone(tz).replace(second=0, microsecond=0)
+        days = (local.date() - self.now().astimezone(tz).date()).days
+        words = T.WHEN_TODAY if days <= 0 else T.WHEN_TOMORROW if days == 1 else T.WHEN_DAY
+        return words.format(time=f"{local:%H:%M}", date=f"{local:%d.%m.%Y}", zone=self.profile.consult.local_time)
+
     def policy_hides(self) -> bool:
         """Whether this channel may not carry personal data (a foreign messenger, 41-FZ)."""
         return Policy(self.profile.privacy.foreign_messengers).hides(self.event.channel)
@@ -77,6 +86,15 @@ def nav_row(back: bool = True, cancel: bool = True) -> list[Button]:
 
 def column(buttons: list[Button]) -> list[list[Button]]:
     return [[b] for b in buttons]
+
+
+def paged(items: list, page: object, size: int, prev: str, nxt: str) -> tuple[list, list[Button], str]:
+    """One page of a long list (issue 10 item 11): its items, the paging row («Предыдущие»,
+    «Дальше», whichever applies, with the payloads given) and «Страница 2 из 15.» ("" for one page)."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page if isinstance(page, int) else 0, 0), pages - 1)
+    row = [b for b, on in ((Button(T.PAGE_PREV, prev), page > 0), (Button(T.PAGE_NEXT, nxt), page < pages - 1)) if on]
+    return items[page * size:(page + 1) * size], row, T.PAGE_OF.format(page=page + 1, pages=pages) if pages > 1 else ""
 
 
 class Step:

@@ -100,8 +100,8 @@ class Engine:
         if ev.command == "link":
             if not ev.argument:  # «/link» alone: ask for the code
                 return self._reset(ctx, data, "link.enter")
-            await link.redeem(ctx, ev.argument[:40])
-            return self._reset(ctx, data, HOME)
+            home = self._reset(ctx, data, HOME)
+            return await link.check(ctx, ev.argument[:40]) or home  # the confirmation, or a note
         if ev.command == "status":
             target = self._reset(ctx, data, "status")
             ctx.data["status_query"] = ev.argument or ""

@@ -5,10 +5,12 @@ from __future__ import annotations
 import texts as T
 from core import channels as registry
 from core.events import Button, OutFile, Reply
-from dialogs.context import NAV_MENU, Context, Step, column, global_button, step
+from dialogs.context import NAV_MENU, Context, Step, column, global_button, paged, row_id, step
 from dialogs.mine import local, status_title
 from dialogs.staff import StaffStep
 from services import consult, live, notices, staffdesk
+
+PER_PAGE = 8  # colleagues per page: with the paging row and the navigation, within VK's ten rows
 
 
 async def start(ctx: Context) -> str:
@@ -244,14 +246,19 @@ class StaffLiveTransfer(StaffStep):
         people = await live.colleagues(ctx.session, ctx.staff)
         if not people:
             return Reply(T.STAFF_LIVE_NO_COLLEAGUES, nav)
-        buttons = [Button(s.name + (f" ({T.STAFF_LINE_STATE[True]})" if on else ""), f"slt:{s.id}") for s, on in people]
-        return Reply(T.STAFF_LIVE_PICK, [*column(buttons), *nav])
+        shown, pages, line = paged(people, ctx.data.get("colleague_page"), PER_PAGE, "sltp:prev", "sltp:next")
+        buttons = [Button(s.name + (f" ({T.STAFF_LINE_STATE[True]})" if on else ""), f"slt:{s.id}") for s, on in shown]
+        return Reply("\n".join(filter(None, [T.STAFF_LIVE_PICK, line])),
+                     [*column(buttons), *([pages] if pages else []), *nav])
 
     async def staff_button(self, ctx: Context, payload: str) -> str | None:
-        if not (payload.startswith("slt:") and payload[4:].isdigit()):
+        if payload in ("sltp:prev", "sltp:next"):  # long lists come in pages (issue 10 item 11)
+            ctx.data["colleague_page"] = int(ctx.data.get("colleague_page") or 0) + (1 if payload == "sltp:next" else -1)
+            return None
+        if not (payload.startswith("slt:") and row_id(payload[4:]) is not None):
             return None
         c = await live.get(ctx.session, ctx.data.get("consultation_id") or 0)
-        to_staff = await staffdesk.get(ctx.session, int(payload[4:]))
+        to_staff = await staffdesk.get(ctx.session, row_id(payload[4:]))
         if c is None or c.status != "active" or c.staff_id != ctx.staff.id or to_staff is None or not to_staff.active:
             ctx.note(T.STAFF_LIVE_GONE)
             return "staff.menu"

@@ -113,6 +113,16 @@ class StaffQueue(StaffStep):
         return None
 
 
+@global_button("sqn:")
+async def open_new_queue(ctx: Context, payload: str) -> str | None:
+    """From a grouped announcement of new appeals (issue 10 item 8); only staff get anywhere."""
+    if ctx.staff is None:
+        ctx.note(T.STAFF_ONLY)
+        return "menu"
+    ctx.data = {"queue": "new"}
+    return "staff.queue"
+
+
 @global_button("sc:")
 async def open_card(ctx: Context, payload: str) -> str | None:
     """From a new-appeal announcement; only staff get anywhere."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import texts as T
 from core.events import Reply
-from dialogs.context import Context, column, step
+from dialogs.context import Context, column, paged, row_id, step
 from dialogs.appeal import suggest
 from dialogs.appeal_rules import late_day
 from dialogs.staff import StaffStep
@@ -24,6 +24,7 @@ FIELDS = {
     "reclassify": ["topic", "need"],
 }
 DAYS = (7, 14, 30)
+COLLEAGUES_PER_PAGE = 8  # eight rows, the paging row and «Отмена»: within VK's ten rows (Telegram: 100 buttons)
 
 
 def missing(ctx: Context) -> str | None:
@@ -123,8 +124,11 @@ class StaffAction(StaffStep):
             others = await staffdesk.colleagues(ctx.session, ctx.staff)
             if not others:
                 return Reply(T.STAFF_NO_COLLEAGUES, cancel)
-            return Reply(T.STAFF_ASK_COLLEAGUE, [*column([Button(o.name[:40], f"sv:colleague:{o.id}")
-                                                          for o in others]), *cancel])
+            shown, pages, line = paged(others, ctx.data.get("colleague_page"), COLLEAGUES_PER_PAGE,
+                                       "sv:cpage:prev", "sv:cpage:next")
+            return Reply("\n".join(filter(None, [T.STAFF_ASK_COLLEAGUE, line])),
+                         [*column([Button(o.name[:40], f"sv:colleague:{o.id}") for o in shown]),
+                          *([pages] if pages else []), *cancel])
         if field == "note?":
             return Reply(T.STAFF_ASK_TRANSFER_NOTE, [[Button(T.STAFF_NO_NOTE, "sv:skip")], *cancel])
         return Reply(await self._summary(ctx), [[Button(T.STAFF_CONFIRM_OK, "sv:confirm")], *cancel])
@@ -184,8 +188,14 @@ class StaffAction(StaffStep):
             pending[kind] = value
         elif kind == "days" and value.isdigit():
             pending["days"] = int(value)
-        elif kind == "colleague" and value.isdigit():
-            pending["colleague"] = int(value)
+        elif kind == "cpage" and field == "colleague":  # the list of colleagues comes in pages
+            ctx.data["colleague_page"] = int(ctx.data.get("colleague_page") or 0) + (1 if value == "next" else -1)
+        elif kind == "colleague" and row_id(value) is not None:
+            member = await staffdesk.get(ctx.session, row_id(value))
+            if member is None or not member.active or member.id == ctx.staff.id:  # removed meanwhile
+                ctx.note(T.STAFF_COLLEAGUE_GONE)
+            else:
+                pending["colleague"] = member.id
         return None
 
     async def staff_text(self, ctx: Context, text: str) -> str | None:

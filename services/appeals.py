@@ -94,6 +94,29 @@ async def register(
     return appeal
 
 
+@dataclass(frozen=True)
+class TooMany:
+    """Over a per-citizen limit: `per` is "hour" or "day", `count` what was sent in it, `again`
+    when the next one may go."""
+
+    per: str
+    count: int
+    again: datetime
+
+
+async def too_many(session: AsyncSession, citizen_id: int, *, per_hour: int, per_day: int,
+                   now: datetime) -> TooMany | None:
+    """None when the citizen may send one more appeal now (issue 10 item 8): rolling windows of
+    60 minutes and 24 hours; the day is checked first, its wait being the longer one."""
+    day = await rows.registered_since(session, citizen_id, now - timedelta(days=1))
+    if len(day) >= per_day:
+        return TooMany("day", len(day), day[-per_day] + timedelta(days=1))
+    hour = [at for at in day if at > now - timedelta(hours=1)]
+    if len(hour) >= per_hour:
+        return TooMany("hour", len(hour), hour[-per_hour] + timedelta(hours=1))
+    return None
+
+
 async def of_citizen(session: AsyncSession, citizen_id: int, limit: int = 20) -> list[Appeal]:
     return await rows.of_citizen(session, citizen_id, limit)
 

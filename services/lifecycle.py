@@ -3,7 +3,7 @@ and produces notices through the outbox in the same transaction (R-3.4–R-3.9).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services import appeal_rules, deadlines, notices, outbox
@@ -248,9 +248,9 @@ async def announce_to_staff(session: AsyncSession, appeal: Appeal, *, profile: P
     targets = await staff_targets(session, await staff_rows.active(session))
     if staff_chat:  # a staff group chat gets the same announcement
         targets.append(staff_chat)
-    if targets:
-        notices.add(session, notices.Renderer(profile), "staff.new_appeal", targets=targets, params=params,
-                    appeal_id=appeal.id, not_before=now)
+    window = timedelta(minutes=profile.limits.staff_announce_minutes)
+    await notices.announce(session, notices.Renderer(profile), targets=targets, params=params,
+                           appeal_id=appeal.id, now=now, window=window)
 
 
 async def tell_colleague(session: AsyncSession, colleague: Staff, appeal: Appeal, *, by: Staff, note: str | None,

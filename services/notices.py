@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import texts as T
 from core import channels
@@ -15,6 +15,7 @@ from core.privacy import personal
 from services.privacy import Policy
 from services.profile import Profile, filled
 from storage.models import OutboxMessage, utcnow
+from storage.repos import outbox as rows
 
 ANSWERS, STATUS, REMINDERS, STAFF, MAILINGS = 0, 1, 2, 3, 9  # lanes: lower goes first
 PENDING, TASK = "pending", "task"
@@ -53,7 +54,11 @@ KINDS = {k.name: k for k in (
     Kind("visit.office_closed", STATUS, buttons=(("MENU_VISIT", "vmine:new"),)),
     Kind("staff.new_appeal", STAFF, buttons=(("STAFF_OPEN_CARD", "sc:{appeal_id}"),)),
     Kind("staff.transferred", STAFF, buttons=(("STAFF_OPEN_CARD", "sc:{appeal_id}"),)),
+    Kind("staff.new_appeals", STAFF, buttons=(("STAFF_OPEN_NEW_QUEUE", "sqn:new"),)),  # grouped
 )}
+GROUPED = "staff.new_appeals"
+ANNOUNCED = ("staff.new_appeal", GROUPED)
+SHOWN_NUMBERS = 10  # a grouped announcement names this many appeals, then «и ещё N»
 
 
 def rating_buttons(appeal_id: int) -> list[list[Button]]:
@@ -90,6 +95,9 @@ def _derived(params: dict) -> dict:
         p.setdefault("flag", T.STAFF_NEW_FLAGGED.format(why=T.ABUSE_WHY.get(cat, cat)) if cat else "")
     if "transfer_note" in p:
         p.setdefault("note", f"\n{p['transfer_note']}" if p["transfer_note"] else "")
+    if "shown" in p:
+        more = p.get("count", 0) - len(p["shown"])
+        p.setdefault("numbers", ", ".join(p["shown"]) + (T.NEW_APPEALS_MORE.format(n=more) if more > 0 else ""))
     if "survey_url" in p:
         p.setdefault("survey_line", T.VISIT_RATE_SURVEY.format(url=p["survey_url"]) if filled(p["survey_url"]) else "")
     return p
@@ -167,3 +175,30 @@ async def relay(session, reply, *, now: datetime, files=None) -> str:
     return await outbox.enqueue(session, citizen_id=None, kind="relay", lane=ANSWERS, text=reply.text,
                                 subject=reply.subject, buttons=reply.buttons, not_before=now, params=params,
                                 targets=[(reply.to.channel, reply.to.user_id)])
+
+
+def _grouped(waiting: dict, new: dict) -> dict:
+    """The parameters of a grouped announcement: a waiting one (single or grouped) plus one appeal."""
+    count, shown = (waiting["count"], list(waiting["shown"])) if "count" in waiting else (1, [waiting["number"]])
+    if len(shown) < SHOWN_NUMBERS:
+        shown.append(new["number"])
+    return {"count": count + 1, "shown": shown}
+
+
+async def announce(session, renderer: Renderer, *, targets: list[Target], params: dict, appeal_id: int,
+                   now: datetime, window: timedelta) -> None:
+    """A new appeal told to staff without flooding them (issue 10 item 8). An announcement still
+    waiting in the outbox for that chat takes the appeal in and becomes «Новых обращений: N»; when
+    none waits, the next goes `window` after the last one was due, so appeals arriving meanwhile
+    gather in it. It is all in the outbox, so it holds across restarts."""
+    for channel, address in targets:
+        row = await rows.unsent_for(session, channel, address, STAFF, ANNOUNCED, now)
+        if row is not None:
+            grouped = _grouped(row.params or {}, params)
+            out = renderer.render(GROUPED, grouped, channel)
+            buttons = [[{"label": b.label, "payload": b.payload} for b in r] for r in out.buttons]
+            if await rows.regroup(session, row, now, kind=GROUPED, params=grouped, text=out.text, buttons=buttons):
+                continue
+        due = await rows.last_due(session, channel, address, STAFF, ANNOUNCED, since=now - window)
+        add(session, renderer, "staff.new_appeal", targets=[(channel, address)], params=params, appeal_id=appeal_id,
+            not_before=max(now, due + window) if due is not None else now)

@@ -8,7 +8,7 @@ import tomllib
 from datetime import date, time
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,17 @@ class Limits(_Strict):
     deadline_shift: Literal["next", "previous"] = "next"
     message_answer_days: int | None = Field(None, ge=1)  # a message's term (not 59-FZ); None: as an appeal
     extend_role: str = "supervisor"  # who may extend the term (art. 12 p. 2: the head or a deputy)
+    appeals_per_hour: int = Field(5, ge=1)  # appeals one citizen may send in any 60 minutes
+    appeals_per_day: int = Field(20, ge=1)  # ... and in any 24 hours
+    # New-appeal announcements reach one staff member at most once per this many minutes; the
+    # appeals in between come as one grouped notice. 0: each at once (still grouped while unsent).
+    staff_announce_minutes: int = Field(2, ge=0)
+
+    @model_validator(mode="after")
+    def _day_holds_the_hour(self):
+        if self.appeals_per_day < self.appeals_per_hour:
+            raise ValueError("appeals_per_day is less than appeals_per_hour")
+        return self
 
 
 class Privacy(_Strict):

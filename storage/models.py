@@ -241,6 +241,15 @@ class LinkCode(Base):
     used_at: Mapped[datetime | None]
 
 
+class LinkAttempt(Base):
+    """A link code typed by a citizen that did not fit: counted to limit guessing (issue 10)."""
+
+    __tablename__ = "link_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    at: Mapped[datetime]
+
+
 Index("ix_appeals_citizen_registered", Appeal.citizen_id, Appeal.registered_at)
 
 

@@ -1,4 +1,5 @@
 """The Russian text catalogue: notices."""
+from texts.hostile import NEW_APPEALS_GROUPED
 # Status notices (R-2.1, R-3.5–R-3.9). {number} is the registration number.
 NOTICE_SUBJECT = "Обращение {number}: {status}"
 NOTICE_REGISTERED = "Обращение {number} зарегистрировано. Ответ подготовим не позднее {deadline}."
@@ -62,6 +63,7 @@ NOTICES = {
     "appeal.transferred": {"text": NOTICE_TRANSFERRED, "subject": NOTICE_SUBJECT},
     "appeal.reopened": {"text": NOTICE_REOPENED, "subject": NOTICE_SUBJECT},
     "staff.new_appeal": {"text": STAFF_NEW_APPEAL},
+    "staff.new_appeals": {"text": NEW_APPEALS_GROUPED},
     "staff.transferred": {"text": STAFF_TRANSFERRED},
 }
 

@@ -1,6 +1,8 @@
 """Queries for appeals: numbers, ownership, locks, files."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -68,3 +70,10 @@ async def full(session: AsyncSession, appeal_id: int) -> Appeal | None:
 async def count_events(session: AsyncSession, appeal_id: int, action: str) -> int:
     return await session.scalar(select(func.count(AppealEvent.id)).where(
         AppealEvent.appeal_id == appeal_id, AppealEvent.action == action))
+
+
+async def registered_since(session: AsyncSession, citizen_id: int, since: datetime) -> list[datetime]:
+    """When this citizen's appeals were registered after `since`, oldest first."""
+    found = await session.execute(select(Appeal.registered_at).where(
+        Appeal.citizen_id == citizen_id, Appeal.registered_at > since).order_by(Appeal.registered_at))
+    return list(found.scalars())

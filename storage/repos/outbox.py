@@ -147,3 +147,32 @@ async def mark_posted(session: AsyncSession, ids: list[int], at: datetime, staff
 async def appeal_numbers(session: AsyncSession, appeal_ids: list[int]) -> dict[int, str]:
     found = await session.execute(select(Appeal.id, Appeal.number).where(Appeal.id.in_(appeal_ids)))
     return dict(found.all())
+
+
+async def unsent_for(session: AsyncSession, channel: str, address: str, lane: int, kinds: tuple[str, ...],
+                     now: datetime) -> OutboxMessage | None:
+    """The newest row of these kinds still waiting for this address and not claimed by a sender
+    (locked, SKIP LOCKED on PostgreSQL: a row a sender holds is left alone)."""
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+    stmt = (select(OutboxMessage).where(OutboxMessage.channel == channel, OutboxMessage.address == address,
+                                        OutboxMessage.status == PENDING, OutboxMessage.lane == lane,
+                                        OutboxMessage.kind.in_(kinds), free)
+            .order_by(OutboxMessage.id.desc()).limit(1).with_for_update(skip_locked=True))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def last_due(session: AsyncSession, channel: str, address: str, lane: int, kinds: tuple[str, ...],
+                   since: datetime) -> datetime | None:
+    """When the latest row of these kinds for this address was due (sent or not), if after `since`."""
+    return await session.scalar(select(func.max(OutboxMessage.not_before)).where(
+        OutboxMessage.status.in_((PENDING, SENT)), OutboxMessage.lane == lane, OutboxMessage.not_before > since,
+        OutboxMessage.channel == channel, OutboxMessage.address == address, OutboxMessage.kind.in_(kinds)))
+
+
+async def regroup(session: AsyncSession, row: OutboxMessage, now: datetime, **values) -> bool:
+    """Rewrite a waiting row (a grouped notice); False if a sender claimed it meanwhile."""
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+    done = await session.execute(update(OutboxMessage).where(
+        OutboxMessage.id == row.id, OutboxMessage.status == PENDING, free).values(**values)
+        .execution_options(synchronize_session=False))
+    return (done.rowcount or 0) > 0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import (Base, ChannelCursor, Citizen, Consent, DialogState, Identity, LinkCode,
-                            ProcessedUpdate, Staff, StaffIdentity)
+from storage.models import (Appeal, Base, ChannelCursor, Citizen, Consent, DialogState, Identity, LinkAttempt,
+                            LinkCode, ProcessedUpdate, Staff, StaffIdentity, Visit)
 from storage.upsert import insert_ignore
 
 
@@ -88,6 +88,31 @@ async def link_code(session: AsyncSession, code: str) -> LinkCode | None:
     return await session.get(LinkCode, code, with_for_update=True)
 
 
+async def drop_live_codes(session: AsyncSession, citizen_id: int) -> None:
+    """A new code replaces the citizen's earlier unused ones."""
+    await session.execute(delete(LinkCode).where(LinkCode.citizen_id == citizen_id, LinkCode.used_at.is_(None)))
+
+
+async def failed_links(session: AsyncSession, citizen_id: int, since: datetime) -> list[datetime]:
+    """When this citizen typed a code that did not fit, after `since`, oldest first."""
+    found = await session.execute(select(LinkAttempt.at).where(LinkAttempt.citizen_id == citizen_id,
+                                                               LinkAttempt.at > since).order_by(LinkAttempt.at))
+    return list(found.scalars())
+
+
+async def add_failed_link(session: AsyncSession, citizen_id: int, at: datetime) -> None:
+    session.add(LinkAttempt(citizen_id=citizen_id, at=at))
+    await session.flush()
+
+
+async def record_counts(session: AsyncSession, citizen_id: int) -> tuple[int, int]:
+    """How many appeals and visits a citizen has (what a link would hand over)."""
+    appeals = await session.scalar(select(func.count(Appeal.id)).where(Appeal.citizen_id == citizen_id))
+    visits = await session.scalar(select(func.count(Visit.id)).where(Visit.citizen_id == citizen_id,
+                                                                   Visit.status != "cancelled"))
+    return appeals or 0, visits or 0
+
+
 # --- intake ----------------------------------------------------------------------------------
 
 async def first_time(session: AsyncSession, channel: str, update_key: str, now: datetime) -> bool:
@@ -111,6 +136,7 @@ async def save_cursor(session: AsyncSession, channel: str, name: str, value: str
 async def forget_old(session: AsyncSession, updates_before: datetime, codes_before: datetime) -> int:
     done = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < updates_before))
     await session.execute(delete(LinkCode).where(LinkCode.expires_at < codes_before))
+    await session.execute(delete(LinkAttempt).where(LinkAttempt.at < codes_before))
     return done.rowcount or 0
 
 

@@ -55,6 +55,7 @@ async def test_linked_vk_identity_receives_notices_when_chosen_R_2_1(app):
     text = await tg.press("Связать мессенджеры")
     code = text.split("/link ")[1].split()[0]
     await vk.command("link", code)
+    await vk.press("Связать")
     await vk.command("start")
     await vk.press("Настройки")
     await vk.press("Уведомлять сюда")

@@ -287,7 +287,8 @@ async def test_linking_telegram_and_max_with_a_code_R_2_1(fake, max_app, polling
     [shown] = await max_app.engine.handle(Inbound("telegram", "555", button="set:link"))
     code = shown.text.split("/link ", 1)[1].split()[0]
     chat = MaxChat(fake, polling)
-    text = await chat.command("link", code)
+    await chat.command("link", code)
+    text = await chat.press("Связать")
     assert "мессенджеры связаны" in text and "Telegram" in text and "MAX" in text
     identities = await rows(max_app, select(Identity).order_by(Identity.channel))
     assert [i.channel for i in identities] == ["max", "telegram"]
@@ -302,7 +303,8 @@ async def test_linking_max_and_vk_the_other_way_R_2_1(fake, max_app, polling):
     await chat.press("Настройки")
     text = await chat.press("Связать")
     code = text.split("/link ", 1)[1].split()[0]
-    [done] = await max_app.engine.handle(Inbound("vk", "777", command="link", argument=code))
+    await max_app.engine.handle(Inbound("vk", "777", command="link", argument=code))
+    [done] = await max_app.engine.handle(Inbound("vk", "777", button="link:yes"))
     assert "мессенджеры связаны" in done.text and "MAX" in done.text and "ВКонтакте" in done.text
 
 

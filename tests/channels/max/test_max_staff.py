@@ -81,7 +81,8 @@ async def link_telegram(app, chat: MaxChat) -> None:
     await app.engine.handle(Inbound("telegram", "555", command="start"))
     await app.engine.handle(Inbound("telegram", "555", button="menu:settings"))
     [shown] = await app.engine.handle(Inbound("telegram", "555", button="set:link"))
-    assert "связаны" in await chat.command("link", shown.text.split("/link ", 1)[1].split()[0])
+    await chat.command("link", shown.text.split("/link ", 1)[1].split()[0])
+    assert "связаны" in await chat.press("Связать")
 
 
 async def test_bot_stopped_sends_notices_by_the_other_channel_R_2_1(max_app, fake, polling):

@@ -527,7 +527,8 @@ async def test_linking_telegram_and_vk_with_a_code_R_2_1(fake, vk_app, polling):
     assert len(code.replace("-", "")) == 8
 
     chat = VKChat(fake, polling)
-    text = await chat.command("link", code)
+    assert "Связать этот чат (ВКонтакте)" in await chat.command("link", code)
+    text = await chat.say("Связать")
     assert "мессенджеры связаны" in text and "Telegram" in text and "ВКонтакте" in text
     identities = await rows(vk_app, select(Identity).order_by(Identity.channel))
     assert [i.channel for i in identities] == ["telegram", "vk"]
