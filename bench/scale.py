@@ -238,8 +238,8 @@ def report(plan: Plan, results: dict[int, list[Tally]], before: str) -> None:
                   "chats affected": len(set().union(*(t.bad_chats for t in ts))), "late": total(ts, "late"),
                   "webhook POSTs failed": total(ts, "post_errors")}
         shown = ", ".join(f"{k} {v}" for k, v in detail.items() if v)
-        print(f"  {n} worker(s): {total(ts, 'posted')} updates posted, {total(ts, 'answered')} replies"
-              + (f"; {shown}" if shown else ""))
+        print(f"  {n} worker(s): {total(ts, 'posted')} updates posted, {total(ts, 'answered')} replies, "
+              f"{total(ts, 'lost')} lost, {total(ts, 'duplicates')} duplicates" + (f"; {shown}" if shown else ""))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,7 +51,7 @@ class Tally:
     typed: int = 0  # updates that were typed messages (their replies are sends; a press's is an edit)
     sends: int = 0
     edits: int = 0
-    bad_chats: set[int] = field(default_factory=set)
+    bad_chats: set[int] = field(default_factory=set)  # chats with a violation
     seconds: float = 0.0
     cpu: float = float("nan")  # the workers' and the sender's CPU seconds
     own_cpu: float = float("nan")
@@ -230,7 +230,6 @@ class Citizen:
             t.lost, t.late = t.lost - 1, t.late + 1
         elif not self.due or any(m in text for m in self.recent):
             t.duplicates += 1
-            t.bad_chats.add(self.chat)
         else:  # some other screen: the dialog went off its path
             self.due.popleft()
             t.stale += 1
@@ -283,7 +282,6 @@ class Citizen:
             left = self.due[0].posted + REPLY_TIMEOUT - time.perf_counter()
             if left <= 0:
                 self.fake.tally.lost += 1
-                self.fake.tally.bad_chats.add(self.chat)
                 self.given_up.append(self.due.popleft().marker)
                 continue
             try:
