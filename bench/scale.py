@@ -20,6 +20,7 @@ processes, and the throughput against one worker in the same round. Worker count
 their order flipped every round.
 
     --workers 1,2,4   --rounds N   --chats N   --seconds S (measured per case)
+    --pair-gap MS     the gap between the two updates of a pair (default 5)
 """
 from __future__ import annotations
 
@@ -41,9 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import load  # noqa: E402
+from bench import load, scale_load  # noqa: E402
 from bench.scale_load import (  # noqa: E402
-    PAIR_GAP, REPLY_TIMEOUT, SECRET, TEXT_GAP, TEXT_RATE, Citizen, Proxy, ScaleFake, Tally, TextBudget)
+    REPLY_TIMEOUT, SECRET, TEXT_GAP, TEXT_RATE, Citizen, Proxy, ScaleFake, Tally, TextBudget)
 from tests.app.crash_harness import free_port  # noqa: E402
 
 PUBLIC_URL = "https://bot.example.org/telegram/webhook"  # what setWebhook is told; the proxy's address
@@ -206,7 +207,7 @@ def report(plan: Plan, results: dict[int, list[Tally]], before: str) -> None:
     print("the load generator plays the reverse proxy: updates POSTed round robin across the workers' "
           "webhooks (a deployment has nginx there)")
     print(f"fake Bot API with flood limits on (429 over ~30 sends/s, ~1/s per chat); typed messages "
-          f"≤ {TEXT_RATE:g}/s together, ≤ 1 per {TEXT_GAP:g} s per chat; pairs posted {PAIR_GAP * 1000:g} ms apart")
+          f"≤ {TEXT_RATE:g}/s together, ≤ 1 per {TEXT_GAP:g} s per chat; pairs posted {scale_load.PAIR_GAP * 1000:g} ms apart")
     print(f"load average before {before}; after {load.loadavg()}")
     print("figures: median over rounds (min–max); counts: summed over rounds; CPU = user+system time of all "
           "the assistant's processes per reply; gen% = this process (fake + load), 100% = one core")
@@ -217,11 +218,11 @@ def report(plan: Plan, results: dict[int, list[Tally]], before: str) -> None:
     base = results.get(1)
     for n in counts:
         ts = results[n]
-        scale = [t.rate / b.rate for t, b in zip(ts, base) if b.rate] if base else []
+        scale = [t.rate / b.rate for t, b in zip(ts, base) if b.rate] if base and n != 1 else []
         violations = f"{total(ts, 'violations')} ({len(set().union(*(t.bad_chats for t in ts)))})"
         presses = total(ts, "posted") - total(ts, "typed")
         presses_sent = max(0, total(ts, "sends") - total(ts, "typed")) / max(1, presses)
-        print(f"{n:<8}{load.spread([t.rate for t in ts], '.0f'):>18}{load.spread(scale) if scale else 'n/a':>20}"
+        print(f"{n:<8}{load.spread([t.rate for t in ts], '.0f'):>18}{load.spread(scale) if scale else ('1' if n == 1 else 'n/a'):>20}"
               f"{load.spread([load.pct(t.latencies, 0.5) * 1000 for t in ts], '.0f'):>20}"
               f"{load.spread([load.pct(t.latencies, 0.99) * 1000 for t in ts], '.0f'):>22}"
               f"{load.spread([t.cpu / t.answered * 1000 if t.answered else float('nan') for t in ts], '.1f'):>18}"
@@ -238,7 +239,8 @@ def report(plan: Plan, results: dict[int, list[Tally]], before: str) -> None:
                   "chats affected": len(set().union(*(t.bad_chats for t in ts))), "late": total(ts, "late"),
                   "webhook POSTs failed": total(ts, "post_errors")}
         shown = ", ".join(f"{k} {v}" for k, v in detail.items() if v)
-        print(f"  {n} worker(s): {total(ts, 'posted')} updates posted, {total(ts, 'answered')} replies, "
+        print(f"  {n} worker(s): {total(ts, 'posted')} updates posted ({total(ts, 'pairs')} pairs), "
+              f"{total(ts, 'answered')} replies, "
               f"{total(ts, 'lost')} lost, {total(ts, 'duplicates')} duplicates" + (f"; {shown}" if shown else ""))
 
 
@@ -249,7 +251,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, help="rounds of each worker count (default 3)")
     parser.add_argument("--chats", type=int, help="simulated chats (default 60)")
     parser.add_argument("--seconds", type=float, help="measured seconds per case (default 10)")
+    parser.add_argument("--pair-gap", type=float, metavar="MS", help="ms between the two updates of a pair (default 5)")
     args = parser.parse_args(argv)
+    if args.pair_gap is not None:
+        scale_load.PAIR_GAP = args.pair_gap / 1000
     try:
         counts = [int(x) for x in args.workers.split(",") if x.strip()]
     except ValueError:

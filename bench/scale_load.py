@@ -26,7 +26,7 @@ import aiohttp
 from tests.fakes.telegram_api import NOT_MODIFIED, ApiError, FakeTelegram, check_update
 
 REPLY_TIMEOUT = 20.0  # a reply not seen this long after its update was posted: lost
-PAIR_GAP = 0.005  # seconds between the two updates of a pair
+PAIR_GAP = 0.005  # seconds between the two updates of a pair (bench.scale --pair-gap)
 TEXT_RATE = 15.0  # typed messages per second, all citizens together (each answered by a send)
 TEXT_GAP = 2.5  # seconds between two typed messages of one citizen
 STEP1, TOPIC, STALE, MENU = "Шаг 1 из 8", "Тема: {}.", "устарела", "Что вы хотите сделать?"
@@ -48,6 +48,7 @@ class Tally:
     late: int = 0  # a lost one whose reply came after all
     duplicates: int = 0  # a reply when none was due, or the one just shown again
     post_errors: int = 0  # a webhook POST answered other than 200 after retries
+    pairs: int = 0  # two updates of one chat posted back to back
     typed: int = 0  # updates that were typed messages (their replies are sends; a press's is an edit)
     sends: int = 0
     edits: int = 0
@@ -265,6 +266,7 @@ class Citizen:
             if time.perf_counter() - self.typed_at >= TEXT_GAP and self.budget.take():
                 self.type(str(n % len(self.topics) + 1), TOPIC.format(label))
             elif n % 3 == 2 and self.back:
+                self.fake.tally.pairs += 1
                 self.press(data, TOPIC.format(label))
                 await asyncio.sleep(PAIR_GAP)
                 self.press(self.back, STEP1)  # «Назад» of the screen the first one leads to
