@@ -1,7 +1,7 @@
 """Scale benchmark (issue 17, item 7): 1, 2 and 4 webhook workers of the assistant on one
 PostgreSQL, against the fake Bot API with Telegram's flood limits on.
 
-    .venv/bin/python -m bench.scale                     # 3 rounds of 1, 2 and 4 workers (~5 min)
+    .venv/bin/python -m bench.scale                     # 3 rounds of 1, 2 and 4 workers (~6 min)
     .venv/bin/python -m bench.scale --quick --workers 1,2   # one short round: a smoke run
 
 Each worker is `python -m bot run` in its own process in Telegram webhook mode on its own port
@@ -231,7 +231,8 @@ def report(plan: Plan, results: dict[int, list[Tally]], before: str) -> None:
               f"{total(ts, 'limit_hits'):>7}{presses_sent:>9.0%}")
     print()
     print("violations = replies out of order + screens no update asked for (e.g. «кнопка устарела»); "
-          f"lost = no reply within {REPLY_TIMEOUT:g} s;\nsent new = presses answered with a new message (a send) "
+          f"lost = no reply within {REPLY_TIMEOUT:g} s (that citizen then stops;\nlate = its reply came after all); dup = a reply "
+          "when none was due, or the one just shown again; sent new = presses answered with a new message (a send) "
           "instead of an edit in place")
     for n in counts:
         ts = results[n]

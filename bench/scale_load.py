@@ -199,6 +199,7 @@ class Citizen:
         self.picks = itertools.count()
         self.typed_at = -TEXT_GAP
         self.settled = asyncio.Event()
+        self.stopped = False  # a reply was lost: this citizen posts nothing more
         fake.citizens[chat] = self
         fake.add_chat(chat)
 
@@ -282,9 +283,10 @@ class Citizen:
         """Until every update posted has its reply, or the oldest is REPLY_TIMEOUT old (lost)."""
         while self.due:
             left = self.due[0].posted + REPLY_TIMEOUT - time.perf_counter()
-            if left <= 0:
+            if left <= 0:  # lost; the citizen stops, so a reply coming later is known for late
                 self.fake.tally.lost += 1
                 self.given_up.append(self.due.popleft().marker)
+                self.stopped = True
                 continue
             try:
                 await asyncio.wait_for(self.settled.wait(), left)
@@ -301,6 +303,6 @@ class Citizen:
             await self.settle()
 
     async def loop(self, deadline: float) -> None:
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and not self.stopped:
             await self.step()
             await self.settle()
