@@ -55,5 +55,5 @@ def test_scale_benchmark_quick_run_has_1_and_2_workers_with_nothing_lost():
     rows = [line.split()[0] for line in table.splitlines()[1:] if re.match(r"\d+ ", line)]
     assert rows == ["1", "2"], done.stdout[-3000:]
     for n in ("1", "2"):
-        assert re.search(rf"{n} worker\(s\): [1-9]\d* updates posted, \d+ replies, 0 lost, 0 duplicates",
+        assert re.search(rf"{n} worker\(s\): [1-9]\d* updates posted \(\d+ pairs\), \d+ replies, 0 lost, 0 duplicates",
                          done.stdout), done.stdout[-3000:]
