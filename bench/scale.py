@@ -1,7 +1,7 @@
 """Scale benchmark (issue 17, item 7): 1, 2 and 4 webhook workers of the assistant on one
 PostgreSQL, against the fake Bot API with Telegram's flood limits on.
 
-    .venv/bin/python -m bench.scale                     # 3 rounds of 1, 2 and 4 workers (~6 min)
+    .venv/bin/python -m bench.scale                     # 3 rounds of 1, 2 and 4 workers (~5 min)
     .venv/bin/python -m bench.scale --quick --workers 1,2   # one short round: a smoke run
 
 Each worker is `python -m bot run` in its own process in Telegram webhook mode on its own port
