@@ -34,3 +34,26 @@ def test_benchmark_quick_run_reports_every_case(name):
     for line in EXPECTED[name]:
         assert line in done.stdout, done.stdout[-3000:]
     assert "timeouts" not in done.stdout, done.stdout[-3000:]
+
+
+def test_scale_benchmark_quick_run_has_1_and_2_workers_with_nothing_lost():
+    """Issue 17, item 7: `bench.scale --quick --workers 1,2` starts one and then two webhook
+    workers (plus a sender) on one PostgreSQL, and its table has a row for each; every update
+    posted got its reply (0 lost) and none was answered twice."""
+    import asyncio
+    import re
+
+    from tests.conftest import _pg_available
+
+    reason = asyncio.run(_pg_available())
+    if reason:
+        pytest.skip(f"the scale benchmark needs PostgreSQL: {reason}")
+    done = subprocess.run([sys.executable, "-m", "bench.scale", "--quick", "--workers", "1,2"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout.split("\nworkers", 1)[1]
+    rows = [line.split()[0] for line in table.splitlines()[1:] if re.match(r"\d+ ", line)]
+    assert rows == ["1", "2"], done.stdout[-3000:]
+    for n in ("1", "2"):
+        assert re.search(rf"{n} worker\(s\): [1-9]\d* updates posted \(\d+ pairs\), \d+ replies, 0 lost, 0 duplicates",
+                         done.stdout), done.stdout[-3000:]
