@@ -23,6 +23,7 @@ from services.consult import knowledge_for
 from services.health import Readiness
 from services.metrics import Metrics
 from services.profile import Profile, load_profile
+from services.shared_memory import make_memory
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, writer_gate
 from storage.files import FileStore
@@ -57,11 +58,14 @@ class App:
     db_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
     locks: ChatLocks | None = None  # per chat across worker processes (PostgreSQL)
     metrics: Metrics = field(default_factory=Metrics)  # served at /metrics
+    memory: object = None  # the adapters' per-chat values (services/shared_memory.py)
     readiness: Readiness = None  # served at /ready; the runner tells it which channels serve
 
     def __post_init__(self) -> None:
         if self.readiness is None:
             self.readiness = Readiness(self.db)
+        if self.memory is None:
+            self.memory = make_memory(self.settings.redis_url)
 
     # ---- core.ports.Host
     @property
@@ -90,6 +94,12 @@ class App:
             self.metrics.handled(event.channel, outcome, seconds)
             log.debug("update %s", outcome, extra={"step": STEP.get(), "duration_ms": round(seconds * 1000, 1)})
             logs.unbind(bound)
+
+    async def recall(self, key: str) -> str | None:
+        return await self.memory.recall(key)
+
+    async def remember(self, key: str, value: str, ttl: float) -> None:
+        await self.memory.remember(key, value, ttl)
 
     def chat_lock(self, channel: str, chat: str):
         if self.locks is None:
@@ -128,6 +138,7 @@ class App:
             await self.engine.deps.identification.close()
         if self.locks is not None:
             await self.locks.close()
+        await self.memory.close()
         await self.db.dispose()
 
 

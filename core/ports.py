@@ -67,6 +67,13 @@ class Host(Protocol):
         """Held while one chat's update is handled and its replies shown, so the chat's
         updates go one at a time whichever worker process receives them."""
 
+    async def recall(self, key: str) -> str | None:
+        """A short-lived value an adapter keeps per chat (`channel:chat:what`), shared by every
+        worker; None when unknown or expired."""
+
+    async def remember(self, key: str, value: str, ttl: float) -> None:
+        """Keep a value for `ttl` seconds (read and written under the chat's lock)."""
+
     async def apology(self, channel: str, user_id: str) -> Reply:
         """«Sorry, something went wrong» with the main menu, for an event that failed."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
@@ -54,36 +53,40 @@ def chat_of(update: Update) -> tuple[int, str] | None:
 
 
 class ChatMemory:
-    """Per chat: the newest message id seen either way, and the bot's newest message (in memory,
-    bounded; after a restart nothing is known, and replies are sent as new messages)."""
+    """Per chat: the newest message id seen either way, and the bot's newest message, kept by the
+    host (shared by every worker with REDIS_URL, else in this process) for 48 hours, as long as
+    Telegram lets a bot edit its messages. Unknown means: reply with a new message."""
 
-    def __init__(self, size: int = 100_000) -> None:
-        self.size = size
-        self._chats: OrderedDict[int, list[int]] = OrderedDict()  # chat -> [newest any, newest ours]
+    TTL = 48 * 3600.0
 
-    def _entry(self, chat_id: int) -> list[int]:
-        entry = self._chats.get(chat_id)
-        if entry is None:
-            entry = self._chats[chat_id] = [0, 0]
-            while len(self._chats) > self.size:
-                self._chats.popitem(last=False)
-        else:
-            self._chats.move_to_end(chat_id)
-        return entry
+    def __init__(self, host: Host) -> None:
+        self.host = host
 
-    def seen(self, chat_id: int, message_id: int) -> None:
-        entry = self._entry(chat_id)
-        entry[0] = max(entry[0], message_id)
+    async def _get(self, chat_id: int) -> tuple[int, int]:
+        value = await self.host.recall(f"{CHANNEL}:{chat_id}:latest")
+        try:
+            newest, ours = (int(v) for v in (value or "0:0").split(":"))
+        except ValueError:
+            return 0, 0
+        return newest, ours
 
-    def sent(self, chat_id: int, message_id: int | None) -> None:
+    async def _put(self, chat_id: int, newest: int, ours: int) -> None:
+        await self.host.remember(f"{CHANNEL}:{chat_id}:latest", f"{newest}:{ours}", self.TTL)
+
+    async def seen(self, chat_id: int, message_id: int) -> None:
+        newest, ours = await self._get(chat_id)
+        if message_id > newest:
+            await self._put(chat_id, message_id, ours)
+
+    async def sent(self, chat_id: int, message_id: int | None) -> None:
         if message_id is None:
             return
-        entry = self._entry(chat_id)
-        entry[0], entry[1] = max(entry[0], message_id), message_id
+        newest, _ = await self._get(chat_id)
+        await self._put(chat_id, max(newest, message_id), message_id)
 
-    def is_latest_ours(self, chat_id: int, message_id: int) -> bool:
-        entry = self._chats.get(chat_id)
-        return entry is not None and entry[1] == message_id and entry[0] == message_id
+    async def is_latest_ours(self, chat_id: int, message_id: int) -> bool:
+        newest, ours = await self._get(chat_id)
+        return ours == message_id and newest == message_id
 
 
 class Conversation:
@@ -100,7 +103,7 @@ class Conversation:
         self._db_waiting = 0
         self._db_room = asyncio.Event()
         self._db_room.set()
-        self.memory = ChatMemory()
+        self.memory = ChatMemory(host)
         self._background: set[asyncio.Task] = set()
         self.router = Router(name="telegram-citizens")
         self.router.message.filter(F.chat.type == ChatType.PRIVATE)
@@ -126,11 +129,14 @@ class Conversation:
         if not data.get(WAIT):
             await self._db_room.wait()
         # Stored before Telegram hears of it: the next getUpdates confirms the offset, and the
-        # webhook answers 200, only after this (services/inbox.py).
-        await self.keep(update, chat_id)
-        done = self.queues.submit(chat_id, lambda: self._process(handler, update, data, chat_id, user_id))
+        # webhook answers 200, only after this (services/inbox.py). The chat's place in the
+        # queue is taken now, on arrival: two webhook requests of one chat keep their order
+        # even if the second is stored first.
+        kept = asyncio.ensure_future(self.keep(update, chat_id))
+        done = self.queues.submit(chat_id, lambda: self._process(handler, update, data, chat_id, user_id, kept))
         if data.get(WAIT):
             return await done
+        await kept
         return None
 
     async def keep(self, update: Update, chat_id: int) -> None:
@@ -164,7 +170,10 @@ class Conversation:
             log.info("telegram: %d stored updates handled again after a restart", count)
         return count
 
-    async def _process(self, handler, update: Update, data: dict, chat_id: int, user_id: str) -> None:
+    async def _process(self, handler, update: Update, data: dict, chat_id: int, user_id: str,
+                       kept: asyncio.Future | None = None) -> None:
+        if kept is not None:
+            await kept
         async with self.host.chat_lock(CHANNEL, str(chat_id)):  # the chat's turn, in every worker
             await self._run(handler, update, data, chat_id, user_id)
             await self.host.finish(CHANNEL, str(update.update_id))  # not reached when cancelled at stop
@@ -186,7 +195,7 @@ class Conversation:
     async def apologize(self, chat_id: int, user_id: str, update_id: int) -> None:
         reply = await self.host.apology(CHANNEL, user_id)
         try:
-            self.memory.sent(chat_id, await self.sender.send(chat_id, reply))
+            await self.memory.sent(chat_id, await self.sender.send(chat_id, reply))
         except TelegramAPIError as e:
             if is_gone(e):
                 await self.set_reachable(user_id, False, f"telegram: {e.message}")
@@ -218,7 +227,7 @@ class Conversation:
     # ------------------------------------------------------------------ handlers
     async def on_message(self, message: Message, event_update: Update) -> None:
         chat_id, update_id = message.chat.id, event_update.update_id
-        self.memory.seen(chat_id, message.message_id)
+        await self.memory.seen(chat_id, message.message_id)
         kind = kind_of(message)
         if kind == "service":
             return
@@ -278,9 +287,9 @@ class Conversation:
                    shown: list | None = None) -> None:
         """A wizard step answering a press on the bot's latest message replaces it in place."""
         edit = (pressed is not None and len(replies) == 1 and replies[0].replace and not replies[0].files
-                and self.memory.is_latest_ours(chat_id, pressed))
+                and await self.memory.is_latest_ours(chat_id, pressed))
         for reply in replies:
             last = await self.sender.send(chat_id, reply, edit_id=pressed if edit else None)
-            self.memory.sent(chat_id, last)
+            await self.memory.sent(chat_id, last)
             if shown is not None:
                 shown.append(last)

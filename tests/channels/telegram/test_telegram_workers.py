@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from bot.app import build_app
 from tests.channels.telegram.test_telegram_harness import (  # noqa: F401  (fixtures)
     CHAT, SECRET, TgChat, fake, start_webhook, telegram_settings,
@@ -16,10 +18,10 @@ from tests.channels.telegram.test_telegram_reliability import to_text_step
 from tests.journey import ROOF_TEXT
 
 
-async def worker(pg_url, tmp_path, fake, clock, name):
+async def worker(pg_url, tmp_path, fake, clock, name, **extra):
     app = await build_app(telegram_settings(
         pg_url, tmp_path / name, fake, TELEGRAM_WEBHOOK_URL="https://bot.example.org/tg",
-        TELEGRAM_WEBHOOK_SECRET=SECRET), clock=clock)
+        TELEGRAM_WEBHOOK_SECRET=SECRET, **extra), clock=clock)
     return app, await start_webhook(app)
 
 
@@ -64,6 +66,35 @@ async def test_an_update_sent_to_two_workers_is_answered_once(fake, pg_url, tmp_
         assert len(fake.sent_messages(CHAT)) == 1
     finally:
         for app, hook in ((app_a, hook_a), (app_b, hook_b)):
+            await hook.runner.cleanup()
+            await hook.channel.stop()
+            await app.close()
+
+
+async def test_a_press_on_another_workers_message_edits_it_in_place(fake, pg_url, tmp_path, clock):
+    """Which message is the bot's latest is shared through Redis (REDIS_URL): a press that
+    reaches worker B on the menu worker A showed edits that message, as with one process,
+    instead of piling up new messages (and Telegram's per-chat limit)."""
+    import redis.asyncio as aioredis
+
+    url = "redis://127.0.0.1:6379/13"
+    client = aioredis.from_url(url, socket_connect_timeout=1)
+    try:
+        await client.flushdb()
+    except Exception as e:
+        pytest.skip(f"Redis not reachable at {url}: {type(e).__name__}")
+    finally:
+        await client.aclose()
+    workers = [await worker(pg_url, tmp_path, fake, clock, n, REDIS_URL=url) for n in "ab"]
+    (_, hook_a), (_, hook_b) = workers
+    try:
+        await TgChat(fake, hook_a.channel, webhook=hook_a).command("start")
+        [menu] = fake.sent_messages(CHAT)
+        on_b = TgChat(fake, hook_b.channel, webhook=hook_b)
+        await on_b.press("Подать обращение")
+        assert len(fake.sent_messages(CHAT)) == 1 and menu.edits == 1  # the menu became the next step
+    finally:
+        for app, hook in workers:
             await hook.runner.cleanup()
             await hook.channel.stop()
             await app.close()
