@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ from storage.locks import ChatLocks
 from storage.permissions import secure_sqlite_file, sqlite_path
 
 log = logging.getLogger(__name__)
+TURN_WAIT = 2.0  # seconds an update waits for an earlier one of its chat held by another worker
 
 
 def make_calendar(profile: Profile) -> WorkCalendar:
@@ -101,10 +103,22 @@ class App:
     async def remember(self, key: str, value: str, ttl: float) -> None:
         await self.memory.remember(key, value, ttl)
 
-    def chat_lock(self, channel: str, chat: str):
+    @asynccontextmanager
+    async def chat_lock(self, channel: str, chat: str, update_key: str | None = None):
+        """The chat's lock; with several workers, also its turn: while an update of the chat
+        that arrived earlier is stored and not finished (another worker is about to handle it),
+        this one lets it go first (for at most TURN_WAIT seconds: a worker that died holds
+        nothing up for long)."""
         if self.locks is None:
             self.locks = ChatLocks(self.db, self.settings.chat_lock_pool)
-        return self.locks.hold(f"{channel}:{chat}")
+        deadline = time.monotonic() + TURN_WAIT
+        while True:
+            async with self.locks.hold(f"{channel}:{chat}"):
+                if (update_key is None or not self.locks.enabled or time.monotonic() > deadline
+                        or not await inbox.earlier(self.sessionmaker, channel, chat, update_key)):
+                    yield
+                    return
+            await asyncio.sleep(0.005)
 
     async def apology(self, channel: str, user_id: str) -> Reply:
         async with self.db_gate:
@@ -148,7 +162,7 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
     db_file = sqlite_path(settings.database_url)
     if db_file is not None:  # 152-FZ art. 19: the data folder 0700, the database 0600
         secure_sqlite_file(db_file)
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url, settings.db_pool_size)
     if upgrade:
         await migrate.upgrade(db)
     if db_file is not None:

@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     # and answers, `sender` delivers the outbox and runs the periodic jobs, `all` does both.
     role: Literal["all", "web", "sender"] = Field("all", alias="ROLE")
     redis_url: str | None = Field(None, alias="REDIS_URL")  # shared send budgets between processes
-    chat_lock_pool: int = Field(16, alias="CHAT_LOCK_POOL", ge=1, le=1000)  # PostgreSQL connections for chat locks
+    chat_lock_pool: int = Field(8, alias="CHAT_LOCK_POOL", ge=1, le=1000)  # PostgreSQL connections for chat locks
+    db_pool_size: int = Field(10, alias="DB_POOL_SIZE", ge=1, le=1000)  # PostgreSQL connections for the work
 
     _env_file: Any = PrivateAttr(".env")
     _blocks: dict = PrivateAttr(default_factory=dict)

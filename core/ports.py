@@ -63,9 +63,10 @@ class Host(Protocol):
         """The replies to one event, in one transaction with its effects. With `update_key`,
         an update already handled returns None."""
 
-    def chat_lock(self, channel: str, chat: str) -> AbstractAsyncContextManager[None]:
+    def chat_lock(self, channel: str, chat: str, update_key: str | None = None) -> AbstractAsyncContextManager[None]:
         """Held while one chat's update is handled and its replies shown, so the chat's
-        updates go one at a time whichever worker process receives them."""
+        updates go one at a time whichever worker process receives them; with the update's
+        key (kept in the inbox), in the order they were stored."""
 
     async def recall(self, key: str) -> str | None:
         """A short-lived value an adapter keeps per chat (`channel:chat:what`), shared by every

@@ -46,6 +46,12 @@ async def unfinished(db, gate, channel: str, limit: int = 10_000) -> list[tuple[
         return [(r.update_key, r.chat, r.body) for r in await rows.unfinished(session, channel, limit)]
 
 
+async def earlier(db, channel: str, chat: str, key: str) -> bool:
+    """True while an update of this chat stored before `key` is not finished."""
+    async with db() as session:
+        return await rows.earlier(session, channel, chat, key)
+
+
 async def finish(db, gate, channel: str, key: str) -> None:
     async with gate, db() as session, session.begin():
         await rows.finish(session, channel, key)

@@ -17,7 +17,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -26,7 +26,10 @@ def make_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     # hide_parameters: an error message never carries the values (names, e-mails, texts)
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # A fixed pool (no overflow): N workers open at most N × (pool + chat locks) connections,
+    # which must stay under the server's max_connections (README, "Running at scale").
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=pool_size,
+                               max_overflow=0, pool_timeout=120)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
@@ -43,4 +46,4 @@ def writer_gate(engine: AsyncEngine):
     sleep-poll in its busy handler: queueing them in the event loop keeps latency flat."""
     import asyncio
 
-    return asyncio.Semaphore(1 if engine.dialect.name == "sqlite" else 16)
+    return asyncio.Semaphore(1 if engine.dialect.name == "sqlite" else engine.pool.size())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import AsyncIterator
 
 from sqlalchemy import text
@@ -38,16 +38,26 @@ class ChatLocks:
             yield
             return
         key = lock_key(name)
-        async with self._engine.connect() as conn:
+        conn = None
+        try:
+            conn = await self._engine.connect()
             await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        except Exception as e:  # no connection to lock with: handle unlocked rather than lose the update
+            log.warning("chat lock: not taken (%s); handled without it", type(e).__name__)
+            if conn is not None:
+                with suppress(Exception):
+                    await conn.close()
+            yield
+            return
+        try:
+            yield
+        finally:
             try:
-                yield
-            finally:
-                try:
-                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                except Exception:  # the connection is broken: dropping it releases the lock
-                    log.warning("chat lock: unlock failed, the connection is dropped")
-                    await conn.invalidate()
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            except Exception:  # the connection is broken: dropping it releases the lock
+                log.warning("chat lock: unlock failed, the connection is dropped")
+                await conn.invalidate()
+            await conn.close()
 
     async def close(self) -> None:
         if self._engine is not None:

@@ -174,7 +174,7 @@ class Conversation:
                        kept: asyncio.Future | None = None) -> None:
         if kept is not None:
             await kept
-        async with self.host.chat_lock(CHANNEL, str(chat_id)):  # the chat's turn, in every worker
+        async with self.host.chat_lock(CHANNEL, str(chat_id), str(update.update_id)):  # the chat's turn, in every worker
             await self._run(handler, update, data, chat_id, user_id)
             await self.host.finish(CHANNEL, str(update.update_id))  # not reached when cancelled at stop
 

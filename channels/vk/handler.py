@@ -43,7 +43,7 @@ class EventHandler:
         try:
             if key is not None:
                 await self.host.keep(CHANNEL, key, chat, json.dumps(raw))
-            async with self.host.chat_lock(CHANNEL, chat):  # the peer's turn, in every worker
+            async with self.host.chat_lock(CHANNEL, chat, key):  # the peer's turn, in every worker
                 await self._handle(raw)
                 if key is not None:
                     await self.host.finish(CHANNEL, key)

@@ -36,3 +36,11 @@ async def owed(session: AsyncSession, channel: str, key: str) -> list | None:
 async def finish(session: AsyncSession, channel: str, key: str) -> None:
     await session.execute(delete(InboxUpdate).where(InboxUpdate.channel == channel,
                                                     InboxUpdate.update_key == key[:64]))
+
+
+async def earlier(session: AsyncSession, channel: str, chat: str, key: str) -> bool:
+    mine = select(InboxUpdate.id).where(InboxUpdate.channel == channel, InboxUpdate.update_key == key[:64])
+    found = await session.execute(select(InboxUpdate.id).where(
+        InboxUpdate.channel == channel, InboxUpdate.chat == chat[:64], InboxUpdate.id < mine.scalar_subquery())
+        .limit(1))
+    return found.first() is not None
