@@ -37,6 +37,15 @@ async def test_nul_in_a_command_argument_is_answered(chat, command):
     assert reply
 
 
+@pytest.mark.parametrize("argument", ["²", "2026-³", "ЖН-2026-٣"])
+async def test_status_with_digits_that_are_no_number_is_answered(chat, argument):
+    """Issue 10, items 4 and 10 (found by bench/fuzz_engine): `/status ²` raised ValueError
+    (str.isdigit is true for «²», int() refuses it) for a citizen with appeals or without."""
+    assert "не найдено" in await chat.command("status", argument)
+    await submit_appeal(chat)
+    assert "не найдено" in await chat.command("status", argument)
+
+
 async def test_abuse_fragment_longer_than_its_column_still_registers(chat, app):
     """The screened appeal is registered (and screened out), its fragment cut to VARCHAR(200)."""
     final = await submit_appeal(chat, text="Управляющая компания " + "х" + "у" * 300 + "й" + " не чинит крышу.")
