@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import tempfile
 import time
@@ -46,6 +47,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--shrink", action="store_true", help="minimise a failure (minutes)")
     args = parser.parse_args()
+    logging.disable(logging.WARNING)  # the profile's warnings, once per example
     tmp = Path(tempfile.mkdtemp(prefix="fuzz-"))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
