@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import texts as T
 from core.events import Button, Reply
 from core.privacy import personal
-from dialogs.context import NAV_MENU, Context, Step, global_button, step
+from dialogs.context import NAV_MENU, Context, Step, global_button, row_id, step
 from services import appeal_rules, appeals, lifecycle, verification
 from services.identification import IdentificationError
 from services.profile import filled
@@ -79,8 +79,8 @@ def withdraw_buttons(appeal: Appeal) -> list[list[Button]]:
 
 @global_button("wd:")
 async def withdraw(ctx: Context, payload: str) -> str | None:
-    tail = payload[3:]
-    appeal = await appeals.owned(ctx.session, ctx.citizen.id, appeal_id=int(tail)) if tail.isdigit() else None
+    appeal_id = row_id(payload[3:])
+    appeal = await appeals.owned(ctx.session, ctx.citizen.id, appeal_id=appeal_id) if appeal_id is not None else None
     if appeal is None:
         ctx.note(T.STALE_BUTTON)
         return "menu"

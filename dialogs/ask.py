@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import texts as T
 from core.events import Button, Reply
-from dialogs.context import NAV_MENU, Context, Step, column, global_button, step
+from dialogs.context import NAV_MENU, Context, Step, column, global_button, row_id, step
 from services import consult
 
 QUESTION_MAX = 1000
@@ -167,10 +167,10 @@ async def two_questions(ctx: Context, payload: str) -> str | None:
     """cq:<consultation>:a:<1|0> and cq:<consultation>:r:<3|2|1>, from a screen or a notice;
     only the citizen's own consultation is changed."""
     parts = payload.split(":")
-    if len(parts) != 4 or not parts[1].isdigit() or parts[2] not in ("a", "r") or not parts[3].isdigit():
+    if len(parts) != 4 or row_id(parts[1]) is None or parts[2] not in ("a", "r") or parts[3] not in ("0", "1", "2", "3"):
         ctx.note(T.STALE_BUTTON)
         return "menu"
-    cid, value = int(parts[1]), int(parts[3])
+    cid, value = row_id(parts[1]), int(parts[3])
     if parts[2] == "a":
         c = await consult.record_answer(ctx.session, cid, ctx.citizen.id, answered=value == 1, now=ctx.now())
     else:

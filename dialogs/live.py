@@ -139,10 +139,10 @@ class Live(Step):
 async def take_or_open(ctx: Context, payload: str) -> str | None:
     """lc:take:<id> from the queue or an announcement; lc:open:<id> for one's own conversation."""
     parts = payload.split(":")
-    if ctx.staff is None or len(parts) != 3 or not parts[2].isdigit():
+    if ctx.staff is None or len(parts) != 3 or row_id(parts[2]) is None:
         ctx.note(T.STAFF_ONLY if ctx.staff is None else T.STALE_BUTTON)
         return "menu"
-    cid = int(parts[2])
+    cid = row_id(parts[2])
     if parts[1] == "take":
         c = await live.take(ctx.session, cid, ctx.staff, now=ctx.now())
         if c is not None:

@@ -138,8 +138,10 @@ async def attach_files(session: AsyncSession, file_ids: list[int], citizen_id: i
 
 def by_short_number(mine: list[Appeal], query: str) -> Appeal | None:
     """One of the citizen's own appeals by its number, in full or short: «ЖН-2026-000001»,
-    «000001», «1», «2026-1» (the newest match when several years share the short form)."""
-    digits = [int(part) for part in query.replace("-", " ").replace("/", " ").split() if part.isdigit()]
+    «000001», «1», «2026-1» (the newest match when several years share the short form). Only
+    ASCII digits count («²» is a digit to str.isdigit but no number to int)."""
+    digits = [int(part) for part in query.replace("-", " ").replace("/", " ").split()
+              if part.isascii() and part.isdigit()]
     if not digits:
         return None
     exact = next((a for a in mine if a.number == query.strip().upper()), None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 
 from aiohttp import web
@@ -10,11 +11,11 @@ from aiohttp import web
 from channels.max import updates
 from channels.max.client import make_bot
 from channels.max.handler import Stats, UpdateHandler
-from core.ordering import KeyedQueues
 from channels.max.polling import Poller
 from channels.max.render import PayloadCodec
 from channels.max.sender import MaxDeliverer, Sender
 from channels.max.webhook import check_settings, make_app
+from core.ordering import KeyedQueues
 from core.ports import Host, serve_until
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class MaxChannel:
         self.stats = Stats()
         self.handler = UpdateHandler(host, self.sender, self.stats)
         self.queues = KeyedQueues(concurrency, "max-user")
-        self.poller = Poller(self.bot, host, self.accept, timeout=polling_timeout)
+        self.poller = Poller(self.bot, host, self.accept, self.keep, timeout=polling_timeout)
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._fetching: asyncio.Task | None = None
@@ -60,6 +61,45 @@ class MaxChannel:
         user = updates.user_of(update)
         return self.queues.submit(user if user is not None else id(update), lambda: self.handler(update))
 
+    async def keep(self, update: dict) -> None:
+        """Store an update in the durable inbox before MAX hears it was taken (the marker, a
+        200); while the database is unreachable, keep trying. Nothing to keep for an update
+        the assistant does not handle."""
+        ev = updates.parse(update)
+        if ev is None:
+            return
+        delay = 0.5
+        while True:
+            try:
+                await self.host.keep(updates.CHANNEL, ev.key, str(ev.user_id), json.dumps(update))
+                return
+            except Exception:
+                log.exception("max: update %s not stored, trying again in %.1f s", ev.key, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def keep_and_accept(self, update: dict) -> asyncio.Future:
+        """The webhook's path: kept first, then queued."""
+        await self.keep(update)
+        return self.accept(update)
+
+    async def replay(self) -> int:
+        """After a restart: the stored updates not finished, queued again in arrival order,
+        before anything new. The number queued."""
+        count = 0
+        for key, _user, body in await self.host.unfinished(updates.CHANNEL):
+            try:
+                update = json.loads(body)
+            except ValueError:
+                log.error("max: stored update %s unreadable, dropped", key)
+                await self.host.finish(updates.CHANNEL, key)
+                continue
+            self.accept(update)
+            count += 1
+        if count:
+            log.info("max: %d stored updates handled again after a restart", count)
+        return count
+
     # ------------------------------------------------------------------ run modes
     async def serve(self, stop: asyncio.Event) -> None:
         """The adapter's run (core.ports.Adapter). Webhook mode without its secret is refused
@@ -75,6 +115,7 @@ class MaxChannel:
         self._stop.clear()
         self._task = asyncio.current_task()
         try:
+            await self.replay()
             await self.poller.run(self._stop.is_set, self._fetch_or_stop)
         except asyncio.CancelledError:
             if self._stop.is_set():  # stop() dropped a waiting GET /updates
@@ -89,7 +130,7 @@ class MaxChannel:
         """The endpoint on MAX_WEBHOOK_PATH, subscribed with POST /subscriptions and the secret."""
         s = self.settings
         check_settings(s.max_webhook_url, self._secret())
-        app = make_app(s.max_webhook_path, self._secret(), self.accept)
+        app = make_app(s.max_webhook_path, self._secret(), self.keep_and_accept)
         await self.bot.subscribe_webhook(url=s.max_webhook_url, update_types=UPDATE_TYPES, secret=self._secret())
         log.info("max: webhook subscribed, serving %s on %s:%s", s.max_webhook_path, s.max_webhook_host,
                  s.max_webhook_port)
@@ -97,6 +138,7 @@ class MaxChannel:
 
     async def run_webhook(self) -> None:
         self._stop.clear()
+        await self.replay()
         runner = web.AppRunner(await self.webhook_app(), access_log=None)
         await runner.setup()
         try:

@@ -1,9 +1,10 @@
 """Long polling (GET /updates) with the marker kept in the database (host cursor "max"/"marker").
 
-One batch at a time: its updates are queued per person, and once every one of them is handled
-the marker of the batch is saved and sent with the next request (MAX then drops the batch).
-A crash before that means the batch comes again after a restart; the engine's update keys make
-the repeat harmless (an update already handled returns None and is not answered again)."""
+One batch at a time: its updates are stored in the durable inbox (`keep`), then the marker of
+the batch is saved and sent with the next request (MAX then drops the batch), then the updates
+are queued per person and the next request waits until they are handled. A crash before the
+marker is saved means the batch comes again (kept twice is kept once; the engine's update keys
+make a repeat harmless); after it, the channel handles the unfinished inbox rows on restart."""
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,9 @@ LIMIT = 100  # MAX's maximum batch
 
 
 class Poller:
-    def __init__(self, bot, host, submit: Callable[[dict], asyncio.Future], *, timeout: int = 30) -> None:
-        self.bot, self.host, self.submit, self.timeout = bot, host, submit, timeout
+    def __init__(self, bot, host, submit: Callable[[dict], asyncio.Future],
+                 keep: Callable[[dict], Awaitable[None]], *, timeout: int = 30) -> None:
+        self.bot, self.host, self.submit, self.keep, self.timeout = bot, host, submit, keep, timeout
         self.marker: int | None = None  # the saved position
         self.batches = 0
         self.fetching = False  # waiting on GET /updates: safe to cancel, nothing taken yet
@@ -59,12 +61,15 @@ class Poller:
             await self.take(raw if isinstance(raw, dict) else {})
 
     async def take(self, raw: dict) -> None:
-        """Handle one batch, then save its marker."""
-        futures = [self.submit(u) for u in raw.get("updates") or [] if isinstance(u, dict)]
-        if futures:
-            await asyncio.gather(*futures)  # a cancelled one (shutdown) cancels this: no save
-        self.batches += 1
+        """Keep one batch, save its marker, then handle the batch."""
+        batch = [u for u in raw.get("updates") or [] if isinstance(u, dict)]
+        for update in batch:
+            await self.keep(update)
         marker = raw.get("marker")
         if isinstance(marker, int) and marker != self.marker:
             await self.host.save_cursor("max", CURSOR, str(marker))
             self.marker = marker
+        futures = [self.submit(u) for u in batch]
+        if futures:  # a cancelled one (shutdown) cancels this; the rest stay in the inbox
+            await asyncio.gather(*futures)
+        self.batches += 1

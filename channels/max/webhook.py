@@ -1,14 +1,15 @@
 """Webhook mode: MAX posts each update to MAX_WEBHOOK_URL (subscribed with POST /subscriptions
 and the secret); this endpoint takes it only with the right `X-Max-Bot-Api-Secret` (compared
-in constant time), within a body limit, and answers 200 only after the update is handled, so
-MAX redelivers what a crash interrupted (and the update key keeps a repeat harmless)."""
+in constant time), within a body limit, stores it in the durable inbox and answers 200 only
+after it is handled: a crash leaves it in the inbox for the restart, and MAX redelivers it too
+(the inbox and the update key keep the repeat harmless)."""
 from __future__ import annotations
 
 import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -32,7 +33,8 @@ def check_settings(url: str | None, secret: str | None) -> None:
         raise WebhookConfigError("MAX_WEBHOOK_URL is required in webhook mode")
 
 
-def make_app(path: str, secret: str | None, accept: Callable[[dict], asyncio.Future | None]) -> web.Application:
+def make_app(path: str, secret: str | None,
+             accept: Callable[[dict], Awaitable[asyncio.Future | None]]) -> web.Application:
     check_settings("-", secret)
     expected = secret.encode("utf-8")
 
@@ -47,12 +49,12 @@ def make_app(path: str, secret: str | None, accept: Callable[[dict], asyncio.Fut
             return web.Response(status=400, text="bad request")
         if not isinstance(update, dict):
             return web.Response(status=400, text="bad request")
-        done = accept(update)
-        if done is not None:
-            try:
+        try:
+            done = await accept(update)
+            if done is not None:
                 await asyncio.shield(done)
-            except asyncio.CancelledError:
-                return web.Response(status=503, text="shutting down")
+        except asyncio.CancelledError:
+            return web.Response(status=503, text="shutting down")
         return web.Response(text="ok")
 
     app = web.Application(client_max_size=MAX_BODY)

@@ -29,7 +29,7 @@ class BotProcess:
     def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "AGENCY_PROFILE": str(ROOT / "bot/profiles/astrakhan.toml"),
                     "FILES_DIR": str(tmp_path / "files"), "LOG_LEVEL": "WARNING", **env}
-        for name in ("TELEGRAM_BOT_TOKEN", "VK_GROUP_TOKEN"):  # only the channel under test
+        for name in ("TELEGRAM_BOT_TOKEN", "VK_GROUP_TOKEN", "MAX_BOT_TOKEN"):  # only the channel under test
             if name not in env:
                 self.env.pop(name, None)
         self.cwd, self.proc, self.log = tmp_path, None, tmp_path / "bot.log"

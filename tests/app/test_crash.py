@@ -11,6 +11,7 @@ from collections import Counter
 import pytest
 
 from tests.app.crash_harness import MENU, BotProcess, Poster, free_port, kill_signal, tally, until
+from tests.fakes.max_api import FakeMax
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK, post_event_to
 
@@ -32,7 +33,10 @@ async def crash_and_restart(tmp_path, env, how, replies, deliver=None) -> tuple[
         await first.kill(kill_signal(how))
         second = BotProcess(tmp_path, env)
         await second.start()
-        await until(lambda: sum(replies().values()) >= TOTAL, 90, "every reply", second)
+        try:
+            await until(lambda: sum(replies().values()) >= TOTAL, 60, "every reply", second)
+        except AssertionError as e:
+            raise AssertionError(f"(lost, answered twice) = {tally(replies(), PER_CHAT, CHATS)}: {e}") from None
         await asyncio.sleep(1.5)  # time for a duplicate to show up
         await second.kill(signal.SIGTERM)
         if poster:
@@ -50,7 +54,7 @@ def report(mode: str, how: str, lost: int, twice: int) -> None:
 
 
 def in_flight_bound(how: str) -> int:
-    """Telegram has no idempotency key: a reply sent but not yet recorded as shown when the
+    """Telegram and MAX have no idempotency key: a reply sent but not yet recorded as shown when the
     process dies is sent again after the restart (the replies in flight at that moment, one per
     busy chat at most). A graceful stop finishes what it sends: none."""
     return 0 if how == "term" else len(CHATS)
@@ -141,3 +145,44 @@ async def test_vk_callback_api_loses_nothing_on_a_crash(tmp_path, how):
         await vk.stop()
     report("VK Callback API", how, lost, twice)
     assert (lost, twice) == (0, 0)
+
+
+def max_replies(fake: FakeMax):
+    return lambda: Counter({c: sum(MENU in (m.text or "") for m in fake.sent_messages(c)) for c in CHATS})
+
+
+def max_env(fake: FakeMax) -> dict[str, str]:
+    return {"MAX_BOT_TOKEN": fake.token, "MAX_API_URL": fake.base_url}
+
+
+@pytest.mark.parametrize("how", ["kill", "term"])
+async def test_max_polling_loses_nothing_on_a_crash(tmp_path, how):
+    fake = FakeMax()
+    await fake.start()
+    try:
+        for _ in range(PER_CHAT):
+            for chat in CHATS:
+                fake.queue_update(fake.message_created(chat, "/menu"))
+        lost, twice = await crash_and_restart(tmp_path, max_env(fake), how, max_replies(fake))
+    finally:
+        await fake.stop()
+    report("MAX polling", how, lost, twice)
+    assert lost == 0 and twice <= in_flight_bound(how)
+
+
+@pytest.mark.parametrize("how", ["kill", "term"])
+async def test_max_webhook_loses_nothing_on_a_crash(tmp_path, how):
+    fake = FakeMax(allow_http_webhooks=True)
+    await fake.start()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/max/webhook"
+    updates = {c: [fake.message_created(c, "/menu") for _ in range(PER_CHAT)] for c in CHATS}
+    poster = Poster(lambda u: fake.post_update_to(url, u, SECRET))
+    env = {**max_env(fake), "MAX_WEBHOOK_URL": url, "MAX_WEBHOOK_HOST": "127.0.0.1",
+           "MAX_WEBHOOK_PORT": str(port), "MAX_WEBHOOK_SECRET": SECRET}
+    try:
+        lost, twice = await crash_and_restart(tmp_path, env, how, max_replies(fake), lambda: poster.deliver(updates))
+    finally:
+        await fake.stop()
+    report("MAX webhook", how, lost, twice)
+    assert lost == 0 and twice <= in_flight_bound(how)

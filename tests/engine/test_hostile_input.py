@@ -15,7 +15,10 @@ from tests.journey import submit_appeal
 
 
 @pytest.mark.parametrize("payload", ["clar:99999999999999999999", "clar:2147483648", "rate:2147483648:1",
-                                     "vrate:99999999999999999999:3", "sc:99999999999999999999", "clar:²"])
+                                     "vrate:99999999999999999999:3", "sc:99999999999999999999", "clar:²",
+                                     # found by bench/fuzz_engine: «²» passes str.isdigit, not int()
+                                     "cq:²:a:1", "cq:1:a:²", "cq:99999999999999999999:a:1", "cq:2147483648:r:3",
+                                     "wd:²", "wd:99999999999999999999", "lc:take:²", "lc:open:99999999999999999999"])
 async def test_ids_out_of_range_in_a_notice_button_are_a_stale_button(chat, payload):
     await chat.command("start")
     text_ = await chat.press_payload(payload)
@@ -35,6 +38,15 @@ async def test_nul_in_the_appeal_text_and_name_still_registers(chat, app):
 async def test_nul_in_a_command_argument_is_answered(chat, command):
     reply = await chat.command(command, "ЖН-2026\x00-000001\x1b[31m")
     assert reply
+
+
+@pytest.mark.parametrize("argument", ["²", "2026-³", "ЖН-2026-٣"])
+async def test_status_with_digits_that_are_no_number_is_answered(chat, argument):
+    """Issue 10, items 4 and 10 (found by bench/fuzz_engine): `/status ²` raised ValueError
+    (str.isdigit is true for «²», int() refuses it) for a citizen with appeals or without."""
+    assert "не найдено" in await chat.command("status", argument)
+    await submit_appeal(chat)
+    assert "не найдено" in await chat.command("status", argument)
 
 
 async def test_abuse_fragment_longer_than_its_column_still_registers(chat, app):

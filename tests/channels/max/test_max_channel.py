@@ -8,7 +8,8 @@ import logging
 from sqlalchemy import select
 
 from core.events import Inbound
-from storage.models import Appeal, ChannelCursor, Identity, ProcessedUpdate, StoredFile
+from storage.inbox_models import InboxUpdate
+from storage.models import Appeal, ChannelCursor, Identity, OutboxMessage, ProcessedUpdate, StoredFile
 from tests.channels.max.harness import USER, MaxChat, Running, fake, max_app, new_channel, polling, wait_until  # noqa: F401
 from tests.fakes import max_schema
 from tests.journey import NUMBER_RE, ROOF_TEXT, submit_appeal
@@ -231,15 +232,15 @@ async def test_restart_handles_what_was_written_while_down(fake, max_app):
 
 
 async def test_crash_mid_batch_loses_nothing_and_answers_nothing_twice(fake, max_app):
-    """A batch of 30 updates is fetched; 10 are handled, the rest wait on the database when the
-    process dies (the polling task and its workers cancelled hard, nothing saved). A new channel
-    on the same database gets the batch again (the marker was not saved): the 10 are skipped by
-    their keys, the 20 answered. Every person ends with exactly one answer."""
+    """Issue 10, item 1: a batch of 30 updates is kept in the inbox and its marker saved; 10 are
+    handled, the rest wait when the process dies (the polling task and its workers cancelled
+    hard). A new channel on the same database handles the 20 unfinished inbox rows (MAX does
+    not send the batch again). Every person ends with exactly one answer."""
     people = [3000 + i for i in range(30)]
     for uid in people:
         fake.queue_update(fake.message_created(uid, "/start"))
     gate, passed = asyncio.Event(), []
-    real = max_app.engine.handle
+    real = max_app.handle
 
     async def slow(event, **kw):
         if len(passed) >= 10:
@@ -247,7 +248,7 @@ async def test_crash_mid_batch_loses_nothing_and_answers_nothing_twice(fake, max
         passed.append(event.user_id)
         return await real(event, **kw)
 
-    max_app.engine.handle = slow
+    max_app.handle = slow
     first = new_channel(max_app)
     task = asyncio.create_task(first.run_polling())
     await wait_until(lambda: first.stats.handled >= 10, what="10 handled")
@@ -255,17 +256,59 @@ async def test_crash_mid_batch_loses_nothing_and_answers_nothing_twice(fake, max
     assert first.stats.handled == 10 and len(fake.calls_to("GET /updates")) == 1
     await first.abort()
     assert task.done()
-    max_app.engine.handle = real
-    assert await rows(max_app, select(ChannelCursor)) == []
+    max_app.handle = real
+    [cursor] = await rows(max_app, select(ChannelCursor))
+    assert int(cursor.value) == fake._next_number  # acknowledged: the batch is safe in the inbox
+    assert len(await rows(max_app, select(InboxUpdate))) == 20
     assert len(await rows(max_app, select(ProcessedUpdate))) == 10
 
     second = await Running(new_channel(max_app), fake).start()
-    await wait_until(lambda: second.channel.stats.handled >= 30, what="the batch again")
+    await wait_until(lambda: second.channel.stats.handled >= 20, what="the unfinished 20")
     await second.stop()
-    assert second.channel.stats.repeats == 10
     assert sorted(len(fake.sent_messages(uid)) for uid in people) == [1] * 30  # 0 lost, 0 twice
     assert len(await rows(max_app, select(ProcessedUpdate))) == 30
+    assert await rows(max_app, select(InboxUpdate)) == []
     assert fake.pending_updates() == []
+
+
+async def test_a_reply_committed_but_not_shown_at_a_crash_is_shown_after_the_restart(fake, max_app):
+    """Issue 10, item 1: the engine committed the update (its key recorded as processed) and the
+    process died before the reply went out. After the restart the reply stored with the inbox
+    row is shown, once (before, the repeat was skipped by its key and the reply was lost)."""
+    fake.queue_update(fake.message_created(USER, "/start"))
+    first = new_channel(max_app)
+    committed = asyncio.Event()
+
+    async def dies(*_a, **_kw):
+        committed.set()
+        await asyncio.Event().wait()  # the process is killed here
+
+    first.sender.send = dies
+    task = asyncio.create_task(first.run_polling())
+    await asyncio.wait_for(committed.wait(), 10)
+    await first.abort()
+    assert task.done() and fake.sent_messages(USER) == []
+    assert len(await rows(max_app, select(ProcessedUpdate))) == 1
+
+    second = await Running(new_channel(max_app), fake).start()
+    await wait_until(lambda: second.channel.stats.handled >= 1, what="the update again")
+    await asyncio.sleep(0.1)
+    await second.stop()
+    [reply] = fake.sent_messages(USER)
+    assert "Здравствуйте" in reply.text
+    assert await rows(max_app, select(InboxUpdate)) == []
+
+
+async def test_a_reply_max_refuses_for_a_while_goes_through_the_outbox(fake, max_app, polling):
+    """Issue 10, item 3: MAX answers 503 to every try of the reply (after the commit): the reply
+    is handed to the outbox, not replaced by an apology, so the person still gets it, once."""
+    fake.fail_next("POST /messages", 503, count=3)
+    fake.queue_update(fake.message_created(USER, "/start"))
+    await wait_until(lambda: polling.stats.handled >= 1, what="the update")
+    assert fake.sent_messages(USER) == []
+    [row] = await rows(max_app, select(OutboxMessage))
+    assert "Здравствуйте" in row.text and row.kind == "relay"
+    assert await rows(max_app, select(InboxUpdate)) == []
 
 
 # ------------------------------------------------------------------ bot_stopped, linking
