@@ -60,6 +60,7 @@ class Plan:
 
 
 QUICK = Plan(rounds=1, chats=12, seconds=3.0)
+CONNECTIONS = 1  # Telegram's max_connections, played by the proxy (--connections)
 
 
 # ---------------------------------------------------------------- the assistant's processes
@@ -140,7 +141,7 @@ async def run_case(fake: ScaleFake, n: int, plan: Plan, db_url: str, redis_url: 
         for worker in workers:
             await worker.start()
         await asyncio.gather(*(answering(url, w) for url, w in zip(urls, workers)))
-        async with Proxy(fake, urls) as proxy:
+        async with Proxy(fake, urls, CONNECTIONS) as proxy:
             budget = TextBudget(TEXT_RATE)
             citizens = [Citizen(fake, proxy, budget, next(chat_ids)) for _ in range(plan.chats)]
             await asyncio.gather(*(c.into_wizard() for c in citizens))
@@ -207,7 +208,8 @@ def report(plan: Plan, results: dict[int, list[Tally]], before: str) -> None:
     print("the load generator plays the reverse proxy: updates POSTed round robin across the workers' "
           "webhooks (a deployment has nginx there)")
     print(f"fake Bot API with flood limits on (429 over ~30 sends/s, ~1/s per chat); typed messages "
-          f"≤ {TEXT_RATE:g}/s together, ≤ 1 per {TEXT_GAP:g} s per chat; pairs posted {scale_load.PAIR_GAP * 1000:g} ms apart")
+          f"≤ {TEXT_RATE:g}/s together, ≤ 1 per {TEXT_GAP:g} s per chat; pairs posted {scale_load.PAIR_GAP * 1000:g} ms apart; "
+          f"webhook deliveries at most {CONNECTIONS or 'any number'} at once (setWebhook max_connections)")
     print(f"load average before {before}; after {load.loadavg()}")
     print("figures: median over rounds (min–max); counts: summed over rounds; CPU = user+system time of all "
           "the assistant's processes per reply; gen% = this process (fake + load), 100% = one core")
@@ -253,7 +255,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chats", type=int, help="simulated chats (default 60)")
     parser.add_argument("--seconds", type=float, help="measured seconds per case (default 10)")
     parser.add_argument("--pair-gap", type=float, metavar="MS", help="ms between the two updates of a pair (default 5)")
+    parser.add_argument("--connections", type=int, default=1, metavar="N",
+                        help="Telegram's simultaneous webhook deliveries (default 1, as the assistant sets; 0: no limit)")
     args = parser.parse_args(argv)
+    global CONNECTIONS
+    CONNECTIONS = args.connections
     if args.pair_gap is not None:
         scale_load.PAIR_GAP = args.pair_gap / 1000
     try:

@@ -118,14 +118,17 @@ class ScaleFake(FakeTelegram):
 
 
 class Proxy:
-    """The reverse proxy in front of the workers: each update POSTed to the next worker's
-    webhook in turn (round robin, whatever its chat), retried on a refused connection."""
+    """Telegram's deliveries through the reverse proxy in front of the workers: each update
+    POSTed to the next worker's webhook in turn (round robin, whatever its chat), retried on a
+    refused connection. At most `connections` deliveries at once, in posting order, as
+    Telegram does with setWebhook's max_connections (the assistant sets 1); 0: no limit."""
 
-    def __init__(self, fake: ScaleFake, urls: list[str]) -> None:
+    def __init__(self, fake: ScaleFake, urls: list[str], connections: int = 1) -> None:
         self.fake, self.urls = fake, urls
         self.turn = itertools.count()
         self.session: aiohttp.ClientSession | None = None
         self.tasks: set[asyncio.Task] = set()
+        self.slots = asyncio.Semaphore(connections) if connections else None
 
     async def __aenter__(self) -> Proxy:
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
@@ -146,6 +149,13 @@ class Proxy:
         task.add_done_callback(self.tasks.discard)
 
     async def _post(self, url: str, update: dict) -> None:
+        if self.slots is None:
+            await self._deliver(url, update)
+            return
+        async with self.slots:  # FIFO: the tasks ask in posting order
+            await self._deliver(url, update)
+
+    async def _deliver(self, url: str, update: dict) -> None:
         for _ in range(3):
             try:
                 async with self.session.post(url, json=update, headers={SECRET_HEADER: SECRET}) as resp:

@@ -32,7 +32,7 @@ from storage.locks import ChatLocks
 from storage.permissions import secure_sqlite_file, sqlite_path
 
 log = logging.getLogger(__name__)
-TURN_WAIT = 2.0  # seconds an update waits for an earlier one of its chat held by another worker
+TURN_WAIT = 10.0  # seconds an update waits for an earlier one of its chat held by another worker
 
 
 def make_calendar(profile: Profile) -> WorkCalendar:

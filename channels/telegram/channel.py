@@ -150,7 +150,8 @@ class TelegramChannel:
         if not s.telegram_webhook_url:
             raise WebhookConfigError("TELEGRAM_WEBHOOK_URL is required in webhook mode")
         await call(lambda: self.bot.set_webhook(s.telegram_webhook_url, secret_token=secret,
-                                                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False))
+                                                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                                                max_connections=s.telegram_webhook_max_connections))
         log.info("telegram: webhook set, serving %s on %s:%s", s.telegram_webhook_path,
                  s.telegram_webhook_host, s.telegram_webhook_port)
         return app

@@ -1,8 +1,8 @@
 """The citizens' conversation over Telegram: updates in, engine, replies out.
 
-Every update enters through `intake` (an outer middleware of the dispatcher), which queues it
-under its chat (core/ordering.py) and, in webhook mode, waits for it so Telegram gets its 200
-only after the update was handled. The router's handlers then turn it into an Inbound, call
+Every update enters through `intake` (an outer middleware of the dispatcher), which stores it
+in the inbox and queues it under its chat (core/ordering.py); Telegram's offset moves on, or
+its webhook request gets 200, once it is stored. The router's handlers then turn it into an Inbound, call
 the engine once per update id, and show the replies. Any error is logged with the update id,
 and the citizen gets an apology and the main menu; a chat that blocked the bot is marked
 unreachable for notifications.
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 # my_chat_member: Telegram tells when a person blocks the bot, and when they unblock it.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 BLOCKED_REASON = "telegram: the person blocked the bot"
-WAIT = "telegram_wait_for_result"  # set in the webhook handler's data: answer after processing
 
 
 def chat_of(update: Update) -> tuple[int, str] | None:
@@ -126,16 +125,13 @@ class Conversation:
         if chat is None:
             return await handler(update, data)  # not a private chat: the router ignores it
         chat_id, user_id = chat
-        if not data.get(WAIT):
-            await self._db_room.wait()
+        await self._db_room.wait()  # backpressure: the next getUpdates, or the 200, waits too
         # Stored before Telegram hears of it: the next getUpdates confirms the offset, and the
-        # webhook answers 200, only after this (services/inbox.py). The chat's place in the
-        # queue is taken now, on arrival: two webhook requests of one chat keep their order
-        # even if the second is stored first.
+        # webhook answers 200, only after this (services/inbox.py); handled after, in order.
+        # The chat's place in the queue is taken now, on arrival: two webhook requests of one
+        # chat keep their order even if the second is stored first.
         kept = asyncio.ensure_future(self.keep(update, chat_id))
-        done = self.queues.submit(chat_id, lambda: self._process(handler, update, data, chat_id, user_id, kept))
-        if data.get(WAIT):
-            return await done
+        self.queues.submit(chat_id, lambda: self._process(handler, update, data, chat_id, user_id, kept))
         await kept
         return None
 

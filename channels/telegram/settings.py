@@ -16,3 +16,6 @@ class TelegramSettings(BaseSettings):
     telegram_webhook_host: str = Field("0.0.0.0", alias="TELEGRAM_WEBHOOK_HOST")
     telegram_webhook_port: int = Field(8080, alias="TELEGRAM_WEBHOOK_PORT")
     telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # Telegram's simultaneous deliveries to the webhook. 1: one update at a time, so the order
+    # they are stored in is Telegram's (each is answered 200 as soon as it is stored).
+    telegram_webhook_max_connections: int = Field(1, alias="TELEGRAM_WEBHOOK_MAX_CONNECTIONS", ge=1, le=100)

@@ -15,7 +15,6 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from channels.telegram.handlers import WAIT
 from core.ports import ConfigError
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -74,7 +73,10 @@ def build_webhook_app(dispatcher: Dispatcher, bot: Bot, *, path: str, secret: st
     check_webhook_settings(bool(secret))
     app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[guarded])
     app["telegram_secret"] = secret
+    # 200 once the update is stored (the inbox), not once it is handled: with Telegram delivering
+    # one at a time, the next update of any chat comes only after this one is stored, so every
+    # worker sees one chat's updates in Telegram's order (bot/app.py chat_lock).
     handler = SecretCheckingHandler(dispatcher=dispatcher, bot=bot, secret_token=secret,
-                                    handle_in_background=False, **{WAIT: True, **data})
+                                    handle_in_background=False, **data)
     handler.register(app, path=path)
     return app

@@ -181,8 +181,10 @@ async def test_run_serves_the_webhook_on_host_and_port_until_stopped(fake, tmp_p
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
         url = f"http://127.0.0.1:{port}/hook/tg"
+        # One delivery at a time, each answered 200 once stored: Telegram's order is the stored order
+        assert int(fake.webhook["max_connections"]) == 1
         assert await fake.post_update_to(url, fake.message_update(CHAT, "/start"), secret_token=SECRET) == 200
-        [reply] = fake.sent_messages(CHAT)  # answered before the 200: Telegram's per-chat order holds
+        [reply] = await fake.wait_for_messages(1, chat_id=CHAT)
         assert "Здравствуйте" in reply.text
         assert await fake.post_update_to(f"http://127.0.0.1:{port}/other", fake.message_update(CHAT, "/x"),
                                          secret_token=SECRET) == 404

@@ -62,7 +62,8 @@ async def test_an_update_sent_to_two_workers_is_answered_once(fake, pg_url, tmp_
         statuses = await asyncio.gather(*(fake.post_update_to(h.url, update, secret_token=SECRET)
                                           for h in (hook_a, hook_b)))
         assert statuses == [200, 200]
-        await asyncio.sleep(0.3)
+        await fake.wait_for_messages(1, chat_id=CHAT)
+        await asyncio.sleep(0.5)  # time for a second reply to show, if one were coming
         assert len(fake.sent_messages(CHAT)) == 1
     finally:
         for app, hook in ((app_a, hook_a), (app_b, hook_b)):
