@@ -33,7 +33,7 @@ class MaxChannel:
             raise ValueError("MAX_BOT_TOKEN is not set")
         self.host, self.settings = host, settings
         self.bot = make_bot(settings.max_bot_token.get_secret_value(), settings.max_api_url)
-        self.sender = Sender(self.bot, PayloadCodec())
+        self.sender = Sender(self.bot, PayloadCodec(), host=host)
         self.deliverer = MaxDeliverer(self.sender)
         self.stats = Stats()
         self.handler = UpdateHandler(host, self.sender, self.stats)

@@ -56,7 +56,7 @@ class UpdateHandler:
         if ev.kind == "started":
             await self.host.set_reachable(CHANNEL, str(ev.user_id), True)
         if ev.kind == "message":
-            self.sender.latest.seen(ev.user_id)
+            await self.sender.latest.seen(ev.user_id)
         inbound = ev.inbound
         try:
             if ev.files:
@@ -94,7 +94,7 @@ class UpdateHandler:
     async def show(self, ev: updates.MaxEvent, replies: list[Reply], shown: list | None = None) -> None:
         """A wizard step answering a press on the bot's newest message replaces it in place.
         `shown` gets each reply once it is fully sent."""
-        if ev.kind == "callback" and self.sender.can_replace(ev.user_id, replies, ev.pressed_mid):
+        if ev.kind == "callback" and await self.sender.can_replace(ev.user_id, replies, ev.pressed_mid):
             if await self.sender.answer_in_place(ev.callback_id, replies[0]):
                 return
             if await self.sender.edit(ev.pressed_mid, replies[0]):

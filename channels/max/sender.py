@@ -48,35 +48,44 @@ async def call(make: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
 
 
 class LatestMessages:
-    """Per person, the bot's newest message while nothing newer came from them (in memory,
-    bounded): only that one is edited in place."""
+    """Per person, the bot's newest message while nothing newer came from them: only that one is
+    edited in place. Kept by the host (shared by every worker with REDIS_URL) for 48 hours, or
+    here, bounded, without a host."""
 
-    def __init__(self, size: int = 100_000) -> None:
-        self.size = size
+    TTL = 48 * 3600.0
+
+    def __init__(self, host=None, size: int = 100_000) -> None:
+        self.host, self.size = host, size
         self._mids: OrderedDict[int, str | None] = OrderedDict()
 
-    def seen(self, user_id: int) -> None:
-        self._mids[user_id] = None
-        self._trim(user_id)
-
-    def sent(self, user_id: int, mid: str | None) -> None:
-        if mid:
-            self._mids[user_id] = mid
-            self._trim(user_id)
-
-    def is_latest(self, user_id: int, mid: str | None) -> bool:
-        return mid is not None and self._mids.get(user_id) == mid
-
-    def _trim(self, user_id: int) -> None:
+    async def _put(self, user_id: int, mid: str | None) -> None:
+        if self.host is not None:
+            await self.host.remember(f"max:{user_id}:latest", mid or "", self.TTL)
+            return
+        self._mids[user_id] = mid
         self._mids.move_to_end(user_id)
         while len(self._mids) > self.size:
             self._mids.popitem(last=False)
 
+    async def seen(self, user_id: int) -> None:
+        await self._put(user_id, None)
+
+    async def sent(self, user_id: int, mid: str | None) -> None:
+        if mid:
+            await self._put(user_id, mid)
+
+    async def is_latest(self, user_id: int, mid: str | None) -> bool:
+        if mid is None:
+            return False
+        if self.host is not None:
+            return await self.host.recall(f"max:{user_id}:latest") == mid
+        return self._mids.get(user_id) == mid
+
 
 class Sender:
-    def __init__(self, bot, codec: PayloadCodec, *, attempts: int = 3) -> None:
+    def __init__(self, bot, codec: PayloadCodec, *, attempts: int = 3, host=None) -> None:
         self.bot, self.codec, self.attempts = bot, codec, attempts
-        self.latest = LatestMessages()
+        self.latest = LatestMessages(host)
 
     def _call(self, make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
         return call(make, attempts=self.attempts)
@@ -97,7 +106,7 @@ class Sender:
                 continue
             sent = await step(session)
             last = sent.message.body.mid if sent is not None else None
-            self.latest.sent(user_id, last)
+            await self.latest.sent(user_id, last)
             if on_sent:
                 on_sent(n + 1)
         return last
@@ -115,9 +124,9 @@ class Sender:
         return step
 
     # ------------------------------------------------------------------ in place, callbacks
-    def can_replace(self, user_id: int, replies: list[Reply], pressed_mid: str | None) -> bool:
+    async def can_replace(self, user_id: int, replies: list[Reply], pressed_mid: str | None) -> bool:
         return (len(replies) == 1 and replies[0].replace and not replies[0].files
-                and len(render(replies[0], self.codec)) == 1 and self.latest.is_latest(user_id, pressed_mid))
+                and len(render(replies[0], self.codec)) == 1 and await self.latest.is_latest(user_id, pressed_mid))
 
     async def answer_in_place(self, callback_id: str, reply: Reply) -> bool:
         """The press answered by changing the pressed message into the next screen (one call,
