@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10  # then the channel counts as failed for good
 LEASE = timedelta(seconds=300)  # a claim expires if its process died
 HELD_BACK = "waits for an earlier notice to this chat"
+HOLD_AT_MOST = 60.0  # seconds: a retry this soon (a 429's retry_after) holds the chat's later notices
 
 
 def backoff(attempts: int) -> float:
@@ -141,6 +142,8 @@ class OutboxSender:
         when = self.clock() + timedelta(seconds=delay)
         await rows.retry_at(session, row.id, attempts, when, reason)
         self.metrics.delivered(row.channel, "retried")
+        if delay > HOLD_AT_MOST:  # a notice that keeps failing never holds its chat's others for long
+            return
         # the chat's later notices wait behind this one, in this sender and in the table
         if len(self._held) > 10000:
             self._held = {k: t for k, t in self._held.items() if t > self.clock()}

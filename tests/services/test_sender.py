@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from services.sender import LEASE, OutboxSender
 from services import outbox
+from core.channels import Limit
 from core.ports import RetryLater
 from core.events import Reply
 from storage.models import Identity, OutboxMessage
@@ -65,6 +66,38 @@ async def test_temporary_failures_retry_with_backoff_and_honour_retry_after(app,
     clock.now += timedelta(seconds=20)
     await s.drain()
     assert (await row()).status == "sent" and d["telegram"].texts() == ["Статус"]
+
+
+async def test_a_notice_waiting_for_a_429_retry_keeps_its_chat_in_order(app, clock):
+    """Telegram's 429 on the first of three notices to one chat: the other two wait behind it,
+    so the citizen reads them in the order they were written (issue 17 item 2)."""
+    d = recorders("telegram")
+    async with app.sessionmaker() as s, s.begin():
+        for n in (1, 2, 3):
+            await outbox.enqueue(s, citizen_id=None, kind="status", targets=[("telegram", "7")],
+                                 text=f"Статус {n}", not_before=clock.now)
+    d["telegram"].fail = [RetryLater("429 Too Many Requests", 3)]
+    s = OutboxSender(app.sessionmaker, d, limits={"telegram": Limit(per_second=100, per_address_interval=0.2)},
+                     clock=app.engine.deps.clock)  # one chat's notices paced apart, as in Telegram
+    await s.drain()
+    assert d["telegram"].texts() == []  # the 1st waits for its retry, the 2nd and 3rd behind it
+    clock.now += timedelta(seconds=3)
+    await s.drain()
+    assert d["telegram"].texts() == ["Статус 1", "Статус 2", "Статус 3"]
+
+
+async def test_a_notice_failing_for_long_does_not_hold_its_chat(app, clock):
+    """A notice whose retries are far apart (the backoff has grown past a minute) lets the
+    chat's later notices go meanwhile: nothing waits behind it for hours."""
+    d = recorders("telegram")
+    async with app.sessionmaker() as s, s.begin():
+        for n in (1, 2):
+            await outbox.enqueue(s, citizen_id=None, kind="status", targets=[("telegram", "7")],
+                                 text=f"Статус {n}", not_before=clock.now)
+        await s.execute(update(OutboxMessage).where(OutboxMessage.text == "Статус 1").values(attempts=5))
+    d["telegram"].fail = [RetryLater("502 Bad Gateway")]
+    await sender(app, d).drain()
+    assert d["telegram"].texts() == ["Статус 2"]
 
 
 async def test_blocked_messenger_falls_back_and_staff_see_the_failure_R_2_1(chat, app):
