@@ -288,8 +288,8 @@ class OutboxMessage(Base):
 Index("ix_outbox_claim", OutboxMessage.channel, OutboxMessage.lane, OutboxMessage.not_before, OutboxMessage.id,
       postgresql_where=OutboxMessage.status == "pending", sqlite_where=OutboxMessage.status == "pending")
 Index("ix_outbox_status", OutboxMessage.status, OutboxMessage.id)  # letters, failed rows, depth
-Index("ix_outbox_pending_address", OutboxMessage.channel, OutboxMessage.address,  # whose chat is in hand
-      postgresql_where=OutboxMessage.status == "pending", sqlite_where=OutboxMessage.status == "pending")
+# One chat's rows: whose chat a sender holds (the claim), when its last staff announcement was due.
+Index("ix_outbox_address", OutboxMessage.channel, OutboxMessage.address, OutboxMessage.not_before)
 
 
 class Rating(Base):

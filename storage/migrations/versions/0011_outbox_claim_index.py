@@ -21,14 +21,12 @@ def upgrade() -> None:
                               postgresql_where=sa.text("status = 'pending'"),
                               sqlite_where=sa.text("status = 'pending'"))
         batch_op.create_index('ix_outbox_status', ['status', 'id'], unique=False)
-        batch_op.create_index('ix_outbox_pending_address', ['channel', 'address'], unique=False,
-                              postgresql_where=sa.text("status = 'pending'"),
-                              sqlite_where=sa.text("status = 'pending'"))
+        batch_op.create_index('ix_outbox_address', ['channel', 'address', 'not_before'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_pending_address')
+        batch_op.drop_index('ix_outbox_address')
         batch_op.drop_index('ix_outbox_status')
         batch_op.drop_index('ix_outbox_claim')
         batch_op.create_index('ix_outbox_due', ['status', 'lane', 'not_before', 'id'], unique=False)
