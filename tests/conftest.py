@@ -127,20 +127,19 @@ async def db_url(request, tmp_path):
         shutil.copyfile(await sqlite_template(), tmp_path / "test.db")
         yield f"sqlite+aiosqlite:///{tmp_path}/test.db"
         return
-    reason = await _pg_available()
-    if reason:
-        pytest.skip(reason)
-    name, url = await create_pg_database(template=await pg_template())
-    try:
+    async for url in _migrated_pg():
         yield url
-    finally:
-        await drop_pg_database(name)
 
 
 @pytest.fixture
 async def pg_url():
     """A migrated PostgreSQL database of its own (tests of what only PostgreSQL does: several
     worker processes, query plans); skipped with the reason when no server answers."""
+    async for url in _migrated_pg():
+        yield url
+
+
+async def _migrated_pg():
     reason = await _pg_available()
     if reason:
         pytest.skip(reason)
@@ -149,6 +148,25 @@ async def pg_url():
         yield url
     finally:
         await drop_pg_database(name)
+
+
+REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
+
+
+@pytest.fixture
+async def redis_url():
+    """An emptied Redis database for the tests of what workers share (rate budgets, per-chat
+    memory); skipped with the reason when no Redis answers."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_TEST_URL, socket_connect_timeout=1)
+    try:
+        await client.flushdb()
+    except Exception as e:
+        pytest.skip(f"Redis not reachable at {REDIS_TEST_URL}: {type(e).__name__}")
+    finally:
+        await client.aclose()
+    return REDIS_TEST_URL
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
-import pytest
-
 from channels.telegram import TelegramDeliverer
 from core import channels
 from services import outbox
@@ -20,23 +18,6 @@ from services.shared_pacing import SharedPacer, close_pacers, make_pacers
 from storage.db import make_engine, make_sessionmaker
 from tests.channels.telegram.test_telegram_harness import fake  # noqa: F401  (fixture)
 from tests.channels.telegram.test_telegram_outbox import make_bot
-
-REDIS = "redis://127.0.0.1:6379/14"
-
-
-@pytest.fixture
-async def redis_url():
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(REDIS, socket_connect_timeout=1)
-    try:
-        await client.ping()
-    except Exception as e:
-        pytest.skip(f"Redis not reachable at {REDIS}: {type(e).__name__}")
-    finally:
-        await client.aclose()
-    return REDIS
-
 
 async def deliver_with_two_senders(db_url, fake, pacers_for) -> None:
     """40 notices: 30 chats with one each, and 10 more to chat 1 (its per-chat interval)."""

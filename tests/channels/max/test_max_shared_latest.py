@@ -8,9 +8,6 @@ import pytest
 from channels.max.sender import LatestMessages
 from services.shared_memory import LocalMemory, RedisMemory
 
-URL = "redis://127.0.0.1:6379/12"
-
-
 class Host:
     def __init__(self, memory) -> None:
         self.memory = memory
@@ -23,12 +20,8 @@ class Host:
 
 
 @pytest.fixture
-async def shared():
-    memory = RedisMemory(URL, prefix="test:max-latest")
-    try:
-        await memory.redis.flushdb()
-    except Exception as e:
-        pytest.skip(f"Redis not reachable at {URL}: {type(e).__name__}")
+async def shared(redis_url):
+    memory = RedisMemory(redis_url, prefix="test:max-latest")
     yield memory
     await memory.close()
 

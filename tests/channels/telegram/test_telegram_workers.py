@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from bot.app import build_app
 from tests.channels.telegram.test_telegram_harness import (  # noqa: F401  (fixtures)
     CHAT, SECRET, TgChat, fake, start_webhook, telegram_settings,
@@ -72,21 +70,11 @@ async def test_an_update_sent_to_two_workers_is_answered_once(fake, pg_url, tmp_
             await app.close()
 
 
-async def test_a_press_on_another_workers_message_edits_it_in_place(fake, pg_url, tmp_path, clock):
+async def test_a_press_on_another_workers_message_edits_it_in_place(fake, pg_url, redis_url, tmp_path, clock):
     """Which message is the bot's latest is shared through Redis (REDIS_URL): a press that
     reaches worker B on the menu worker A showed edits that message, as with one process,
     instead of piling up new messages (and Telegram's per-chat limit)."""
-    import redis.asyncio as aioredis
-
-    url = "redis://127.0.0.1:6379/13"
-    client = aioredis.from_url(url, socket_connect_timeout=1)
-    try:
-        await client.flushdb()
-    except Exception as e:
-        pytest.skip(f"Redis not reachable at {url}: {type(e).__name__}")
-    finally:
-        await client.aclose()
-    workers = [await worker(pg_url, tmp_path, fake, clock, n, REDIS_URL=url) for n in "ab"]
+    workers = [await worker(pg_url, tmp_path, fake, clock, n, REDIS_URL=redis_url) for n in "ab"]
     (_, hook_a), (_, hook_b) = workers
     try:
         await TgChat(fake, hook_a.channel, webhook=hook_a).command("start")
