@@ -6,6 +6,7 @@ import sys
 
 from core import channels
 from storage.models import Staff, StaffIdentity
+from storage.repos import people
 from storage.repos import staff as rows
 
 ROLES = ("operator", "supervisor")
@@ -81,6 +82,7 @@ async def run(args: argparse.Namespace, session) -> int:
         await session.flush()
         for channel, user_id in pairs:
             session.add(StaffIdentity(staff_id=member.id, channel=channel, user_id=user_id))
+        await people.touch_dialogs(session, pairs)  # a running bot's cached copy of them is stale
         print(f"added staff #{member.id} {member.name} ({member.role})")
         return 0
     if args.action == "list":
@@ -96,6 +98,7 @@ async def run(args: argparse.Namespace, session) -> int:
             print(f"no removed staff member #{args.id}", file=sys.stderr)
             return 1
         member.active = True
+        await people.touch_dialogs(session, [(i.channel, i.user_id) for i in member.identities])
         print(f"restored staff #{member.id} {member.name} ({member.role})")
         return 0
     if member is None or not member.active:

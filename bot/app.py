@@ -21,6 +21,7 @@ from dialogs.engine import STEP, Engine
 from services import inbox, intake, verification
 from services.calendar import Hours, WorkCalendar
 from services.consult import knowledge_for
+from services.dialog_state import DialogStore
 from services.health import Readiness
 from services.metrics import Metrics
 from services.profile import Profile, load_profile
@@ -78,6 +79,10 @@ class App:
     def allowed_mime(self) -> frozenset[str]:
         return self.settings.allowed_mime
 
+    @property
+    def writer(self):
+        return self.engine.store.writer
+
     def channel_settings(self, name: str):
         return self.settings.channel(name)
 
@@ -87,8 +92,7 @@ class App:
         started, outcome = time.perf_counter(), "error"
         bound = logs.bind(channel=event.channel, update_id=update_label(event, update_key))
         try:
-            async with self.db_gate:
-                replies = await self.engine.handle(event, update_key=update_key)
+            replies = await self.engine.handle(event, update_key=update_key)  # it takes the gate it needs
             outcome = "duplicate" if replies is None else "ok"
             return replies
         finally:
@@ -121,8 +125,7 @@ class App:
             await asyncio.sleep(0.005)
 
     async def apology(self, channel: str, user_id: str) -> Reply:
-        async with self.db_gate:
-            return await self.engine.apology(channel, user_id)
+        return await self.engine.apology(channel, user_id)
 
     async def set_reachable(self, channel: str, user_id: str, reachable: bool, reason: str | None = None) -> bool:
         return await intake.set_reachable(self.sessionmaker, self.db_gate, channel, user_id, reachable, reason)
@@ -134,6 +137,8 @@ class App:
         await intake.save_cursor(self.sessionmaker, self.db_gate, channel, name, value, self.engine.deps.clock())
 
     async def keep(self, channel: str, update_key: str, chat: str, body: str) -> bool:
+        if self.writer is not None:  # the hot path's writer: no ORM session for one statement
+            return await self.writer.keep(channel, update_key, chat, body, self.engine.deps.clock())
         return await inbox.keep(self.sessionmaker, self.db_gate, channel, update_key, chat, body,
                                 self.engine.deps.clock())
 
@@ -141,6 +146,8 @@ class App:
         return await inbox.unfinished(self.sessionmaker, self.db_gate, channel)
 
     async def finish(self, channel: str, update_key: str) -> None:
+        if self.writer is not None:
+            return await self.writer.finish(channel, update_key)
         await inbox.finish(self.sessionmaker, self.db_gate, channel, update_key)
 
     async def defer(self, channel: str, update_key: str, user_id: str, skip: int = 0) -> None:
@@ -153,6 +160,7 @@ class App:
         if self.locks is not None:
             await self.locks.close()
         await self.memory.close()
+        await self.engine.close()
         await self.db.dispose()
 
 
@@ -185,7 +193,8 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
         scopes=settings.oidc_scopes, public_base_url=settings.public_base_url, sessionmaker=sessionmaker,
         clock=deps.clock, gate=gate)
     deps.public_base_url = settings.public_base_url
-    app = App(settings, profile, db, sessionmaker, Engine(sessionmaker, deps), gate)
+    engine = Engine(sessionmaker, deps, DialogStore.for_sessionmaker(sessionmaker, gate))
+    app = App(settings, profile, db, sessionmaker, engine, gate)
     app.metrics.watch(sessionmaker, deps.clock, deps.calendar.tz)
     return app
 

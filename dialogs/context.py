@@ -32,6 +32,30 @@ class Deps:
     knowledge: Knowledge | None = None  # the consultation line's knowledge base (R-5.1)
 
 
+class HeavyNeeded(BaseException):
+    """A step on the hot path reached for the database or the person's records: the engine
+    handles the event again the ordinary way. A BaseException, so no `except Exception` in a
+    step swallows it."""
+
+
+class NotLoaded:
+    """What `session`, `citizen` and `identity` are on the hot path: touching it is HeavyNeeded."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        raise HeavyNeeded(name)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise HeavyNeeded(name)
+
+    def __bool__(self) -> bool:
+        raise HeavyNeeded("bool")
+
+
+NOT_LOADED = NotLoaded()
+
+
 @dataclass
 class Context:
     session: Any  # the transaction of this event: passed to services, never queried here

@@ -9,7 +9,9 @@ from contextvars import ContextVar
 
 import texts as T
 from core.events import Inbound, Reply
-from dialogs.context import GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, STEPS, Context, Deps
+from dialogs.context import (
+    GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, NOT_LOADED, STEPS, Context, Deps, HeavyNeeded,
+)
 from services import inbox, intake
 from services.addresses import clean_text
 from services.filecheck import clean_name
@@ -34,52 +36,115 @@ COMMAND_STEPS = {"appeal": "appeal.topic", "ask": "ask", "callback": "cb.phone",
                  "visit": "visit.topic", "visits": "visit.mine"}
 
 
+AGAIN = object()  # the hot path gave up: handle the event the ordinary way
+LIGHT_COMMANDS = (None, "start", "menu", "help")
+LEARNED_LIMIT = 10_000
+
+
 class Engine:
     def __init__(self, sessionmaker, deps: Deps, store: DialogStore | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.deps = deps
-        self.store = store or DialogStore()
+        self.store = store or DialogStore.for_sessionmaker(sessionmaker)
         self.policy = Policy(deps.profile.privacy.foreign_messengers)
+        self.heavy_at: set[tuple] = set()  # (step, input) where a step needed the database
+        self.light_count = self.heavy_count = 0
 
     async def handle(self, event: Inbound, *, update_key: str | None = None) -> list[Reply] | None:
         """Replies to one event. With `update_key` (a platform update id), an update already
         handled returns None: it is recorded in the same transaction as its effects. Replies
-        addressed to someone else go into the outbox in that transaction too."""
+        addressed to someone else go into the outbox in that transaction too.
+
+        A cached citizen's ordinary step takes the hot path (services/dialog_state.py): no read,
+        one write; a step that reaches for the database there is handled again the ordinary way."""
         event = clean_event(event)
         STEP.set(None)
-        async with self.sessionmaker() as session, session.begin():
-            if update_key is not None and not await intake.first_time(
-                    session, event.channel, update_key, self.deps.clock()):
-                return await inbox.owed(session, event.channel, update_key)  # None if nothing owed
-            if event.unsupported:  # a sticker, a location: a hint, the dialog stays where it is
-                return [Reply(T.UNSUPPORTED_CONTENT)]
-            person = await self.store.load(session, event.channel, event.user_id, event.display_name)
-            identity = person.identity
-            data = copy.deepcopy(person.data)  # a fresh object, so any change is saved
-            ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
-            if event.cut:  # never cut without a word (the newcomer issue, item 17)
-                ctx.note(T.INPUT_CUT.format(limit=f"{event.cut:,}".replace(",", "\u00a0")))
-            ctx.staff, ctx.kept = person.staff, data
-            current = person.step if person.step in STEPS else None
-            ctx.current = current
-            if current and current.startswith("staff.") and ctx.staff is None:  # no longer staff
-                ctx.note(T.STAFF_ONLY)
-                current = self._reset(ctx, data, HOME)
-            target = await self._route(ctx, current, data)
-            if target.startswith("staff.") and ctx.staff is None:  # checked on every event
-                ctx.note(T.STAFF_ONLY)
-                target = self._reset(ctx, data, HOME)
-            STEP.set(target)
-            reply = await self._show(ctx, target, data)
-            data["flow"] = ctx.data
-            await self.store.save(session, person, target, data)
-            replies = [self.policy.reply(r, event.channel) for r in (*ctx.extra, reply)]
-            for other in (r for r in replies if r.to is not None):
-                await relay(session, other, now=self.deps.clock(), files=self.deps.files)
-            mine = [r for r in replies if r.to is None]
-            if update_key is not None:  # kept on the inbox row until shown (services/inbox.py)
-                await inbox.owe(session, event.channel, update_key, mine)
+        cached = self._light_candidate(event)
+        if cached is not None:
+            replies = await self._light(event, cached, update_key)
+            if replies is not AGAIN:
+                self.light_count += 1
+                return replies
+            STEP.set(None)
+        self.heavy_count += 1
+        async with self.store.gate:
+            return await self._ordinary(event, update_key)
+
+    async def _ordinary(self, event: Inbound, update_key: str | None) -> list[Reply] | None:
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                if update_key is not None and not await intake.first_time(
+                        session, event.channel, update_key, self.deps.clock()):
+                    return await inbox.owed(session, event.channel, update_key)  # None if nothing owed
+                if event.unsupported:  # a sticker, a location: a hint, the dialog stays where it is
+                    return [Reply(T.UNSUPPORTED_CONTENT)]
+                person = await self.store.load(session, event.channel, event.user_id, event.display_name)
+                identity = person.identity
+                data = copy.deepcopy(person.data)  # a fresh object, so any change is saved
+                ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
+                ctx.staff = person.staff
+                target, replies = await self._turn(ctx, data, person.step)
+                await self.store.save(session, person, target, data)
+                for other in (r for r in replies if r.to is not None):
+                    await relay(session, other, now=self.deps.clock(), files=self.deps.files)
+                mine = [r for r in replies if r.to is None]
+                if update_key is not None:  # kept on the inbox row until shown (services/inbox.py)
+                    await inbox.owe(session, event.channel, update_key, mine)
+            self.store.committed(event.channel, event.user_id, person)
             return mine
+
+    def _light_candidate(self, event: Inbound):
+        if event.attachments or event.unsupported or event.command not in LIGHT_COMMANDS:
+            return None
+        cached = self.store.cached(event.channel, event.user_id)
+        if cached is None or (cached.step, _input_kind(event)) in self.heavy_at:
+            return None
+        if event.button and (event.button.split(":", 1)[0] + ":") in GLOBAL_BUTTONS:
+            return None  # they check ownership in the database
+        return cached
+
+    async def _light(self, event: Inbound, cached, update_key: str | None):
+        data = copy.deepcopy(cached.data)
+        ctx = Context(NOT_LOADED, self.deps, NOT_LOADED, NOT_LOADED, event, data.get("flow", {}))
+        try:
+            target, replies = await self._turn(ctx, data, cached.step)
+        except HeavyNeeded:
+            self._learn(cached.step, event)
+            return AGAIN
+        if any(r.to is not None for r in replies):  # a message to someone else: the outbox
+            self._learn(cached.step, event)
+            return AGAIN
+        owed = inbox.dump_replies(replies) if update_key is not None else None
+        saved = await self.store.save_light(event.channel, event.user_id, cached, target, data, update_key,
+                                            owed, self.deps.clock())
+        return replies if saved else AGAIN
+
+    def _learn(self, step: str | None, event: Inbound) -> None:
+        if len(self.heavy_at) >= LEARNED_LIMIT:
+            self.heavy_at.clear()
+        self.heavy_at.add((step, _input_kind(event)))
+
+    async def _turn(self, ctx: Context, data: dict, step: str | None) -> tuple[str, list[Reply]]:
+        """Route one event from the person's step, draw the next screen: (step, replies)."""
+        ctx.kept = data
+        if ctx.event.cut:  # never cut without a word (the newcomer issue, item 17)
+            ctx.note(T.INPUT_CUT.format(limit=f"{ctx.event.cut:,}".replace(",", "\u00a0")))
+        current = step if step in STEPS else None
+        ctx.current = current
+        if current and current.startswith("staff.") and ctx.staff is None:  # no longer staff
+            ctx.note(T.STAFF_ONLY)
+            current = self._reset(ctx, data, HOME)
+        target = await self._route(ctx, current, data)
+        if target.startswith("staff.") and ctx.staff is None:  # checked on every event
+            ctx.note(T.STAFF_ONLY)
+            target = self._reset(ctx, data, HOME)
+        STEP.set(target)
+        reply = await self._show(ctx, target, data)
+        data["flow"] = ctx.data
+        return target, [self.policy.reply(r, ctx.event.channel) for r in (*ctx.extra, reply)]
+
+    async def close(self) -> None:
+        await self.store.close()
 
     async def apology(self, channel: str, user_id: str) -> Reply:
         """«Something went wrong» with the main menu; the bare apology if even that fails."""
@@ -196,6 +261,10 @@ def clean_event(event: Inbound) -> Inbound:
         button=_clean(event.button, 255), command=_clean(event.command, 32),
         argument=_clean(event.argument, ARG_LIMIT), display_name=_clean(event.display_name, 200),
         attachments=files)
+
+
+def _input_kind(event: Inbound) -> tuple:
+    return (event.button, event.command, event.text is not None)
 
 
 def _label_to_payload(text: str, offered: list[list[str]], numbers: bool) -> str | None:

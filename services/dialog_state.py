@@ -1,12 +1,26 @@
 """The dialog store: who is writing (identity, citizen, staff record) and where they are in a
-dialog, loaded in one query and saved in the same transaction as the event's effects."""
+dialog, loaded in one query and saved in the same transaction as the event's effects.
+
+The hot path (issue 18): after a citizen's event commits, their state is kept in process
+(`Cached`, keyed by channel and user id). An ordinary step of that citizen then needs no read
+and one short write (`save_light`): the new state, only if the row's version is still the cached
+one — a write by another worker, the staff CLI, linking or erasure bumps the version, the write
+reports "stale" and the event is handled again the ordinary way, from the database."""
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
+from storage import hot
+from storage.db import writer_gate
 from storage.models import DialogState, Identity, Staff
 from storage.repos import people as rows
 from storage.repos import staff as staff_rows
+
+log = logging.getLogger(__name__)
+CACHE_SIZE = 20_000  # people; the oldest is dropped first
 
 
 @dataclass
@@ -18,7 +32,26 @@ class Person:
     _state: DialogState
 
 
+@dataclass(frozen=True)
+class Cached:
+    identity_id: int
+    step: str | None
+    data: dict  # never changed in place: the engine works on a copy
+    version: int
+
+
 class DialogStore:
+    def __init__(self, writer: hot.HotWriter | None = None, gate: asyncio.Semaphore | None = None) -> None:
+        self.writer = writer  # None: no hot path (an in-memory database)
+        self.gate = gate or asyncio.Semaphore(16)
+        self.cache: OrderedDict[tuple[str, str], Cached] = OrderedDict()
+
+    @classmethod
+    def for_sessionmaker(cls, sessionmaker, gate: asyncio.Semaphore | None = None) -> DialogStore:
+        engine = sessionmaker.kw["bind"]
+        gate = gate or writer_gate(engine)
+        return cls(hot.HotWriter.for_engine(engine, gate), gate)
+
     async def load(self, session, channel: str, user_id: str, display_name: str | None = None) -> Person:
         row = await rows.person(session, channel, user_id)
         if row is None:  # first contact
@@ -35,3 +68,47 @@ class DialogStore:
 
     async def save(self, session, person: Person, step: str, data: dict) -> None:
         person._state.step, person._state.data = step, data
+
+    # ---- the hot path
+    def cached(self, channel: str, user_id: str) -> Cached | None:
+        return self.cache.get((channel, user_id)) if self.writer is not None else None
+
+    def committed(self, channel: str, user_id: str, person: Person) -> None:
+        """After the ordinary path committed: a citizen is cached, staff never (their screens
+        read the database anyway, and a staff record can change from the CLI)."""
+        state = person._state
+        if self.writer is None or person.staff is not None or state.version is None:
+            self.forget(channel, user_id)
+            return
+        self._put((channel, user_id), Cached(person.identity.id, state.step, state.data or {}, state.version))
+
+    def forget(self, channel: str, user_id: str) -> None:
+        self.cache.pop((channel, user_id), None)
+
+    async def save_light(self, channel: str, user_id: str, cached: Cached, step: str, data: dict,
+                         update_key: str | None, replies: list | None, now) -> bool:
+        """One write; True when done (and the cache follows). False when the row changed since
+        it was cached (dropped from the cache) or the update was handled before, or the write
+        failed: the engine then handles the event the ordinary way."""
+        try:
+            outcome = await self.writer.step(identity_id=cached.identity_id, version=cached.version, step=step,
+                                             data=data, channel=channel, update_key=update_key, replies=replies,
+                                             now=now)
+        except Exception:
+            log.exception("the hot path's write failed; the event is handled the ordinary way")
+            outcome = hot.STALE
+        if outcome == hot.OK:
+            self._put((channel, user_id), Cached(cached.identity_id, step, data, cached.version + 1))
+        elif outcome == hot.STALE:
+            self.forget(channel, user_id)
+        return outcome == hot.OK
+
+    def _put(self, key: tuple[str, str], value: Cached) -> None:
+        self.cache[key] = value
+        self.cache.move_to_end(key)
+        while len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            await self.writer.close()

@@ -182,6 +182,11 @@ class DialogState(Base):
     step: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped by every write (the ORM checks it too): a worker's cached copy of this row is stale
+    # when its version is not the row's (services/dialog_state.py, issue 18).
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Staff(Base):

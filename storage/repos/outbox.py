@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.locks import lock_key
 from storage.models import Appeal, Identity, OutboxMessage
+from storage.repos.people import touch_dialogs
 
 PENDING, SENT, DEAD, TASK, CANCELLED = "pending", "sent", "dead", "task", "cancelled"
 
@@ -103,6 +104,8 @@ async def set_reachable(session: AsyncSession, channel: str, user_id: str, reach
         update(Identity).where(and_(Identity.channel == channel, Identity.external_id == user_id,
                                     Identity.reachable == (not reachable)))
         .values(reachable=reachable, unreachable_reason=None if reachable else (reason or "")[:200]))
+    if result.rowcount and not reachable:  # their next message must mark them reachable again
+        await touch_dialogs(session, [(channel, user_id)])
     return result.rowcount > 0
 
 

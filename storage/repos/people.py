@@ -44,6 +44,17 @@ async def person(session: AsyncSession, channel: str, user_id: str):
     return (await session.execute(stmt)).first()
 
 
+async def touch_dialogs(session: AsyncSession, pairs: list[tuple[str, str]]) -> None:
+    """Bump these people's dialog state versions: a worker's cached copy of them is stale from
+    now on, so their next event is read from the database (a staff record added or restored,
+    a channel marked unreachable)."""
+    for channel, user_id in pairs:
+        ids = select(Identity.id).where(Identity.channel == channel, Identity.external_id == str(user_id))
+        await session.execute(update(DialogState).where(DialogState.identity_id.in_(ids))
+                              .values(version=DialogState.version + 1)
+                              .execution_options(synchronize_session=False))
+
+
 async def active_consent(session: AsyncSession, citizen_id: int, kind: str, *, lock: bool = False) -> Consent | None:
     """The grant in force: the person's latest row of this kind, unless it is a withdrawal.
     lock: hold the citizen's consent rows until the transaction ends (PostgreSQL)."""

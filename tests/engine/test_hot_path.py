@@ -1,0 +1,84 @@
+"""The hot path (issue 18): a known citizen's ordinary step is served from the process's copy of
+their state and written in one short transaction. It must never be wrong: a write by another
+worker, a staff record added from the CLI or a channel marked unreachable makes the copy stale,
+and the step is then handled from the database. Durability per event stays (a restart resumes)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from admin_cli.__main__ import build_parser
+from admin_cli.__main__ import run as admin_run
+from bot.app import build_app
+from core.events import Inbound
+from storage.models import Identity
+from tests.conftest import Chat, make_settings
+
+
+async def test_a_known_citizens_menu_steps_take_the_hot_path_and_survive_a_restart(db_url, tmp_path, clock):
+    settings = make_settings(db_url, tmp_path)
+    app = await build_app(settings, clock=clock)
+    try:
+        chat = Chat(app)
+        await chat.command("start")  # first contact: the ordinary way, then cached
+        ordinary = app.engine.heavy_count
+        help_screen = await chat.press("Справка и контакты")
+        await chat.press("Как подать обращение?")
+        assert app.engine.heavy_count == ordinary and app.engine.light_count == 2
+    finally:
+        await app.close()
+    restarted = await build_app(settings, clock=clock)  # nothing cached: the state is on disk
+    try:
+        chat.app = restarted
+        assert await chat.press("Назад") == help_screen
+    finally:
+        await restarted.close()
+
+
+async def test_a_step_another_worker_made_is_not_overwritten_by_a_stale_copy(db_url, tmp_path, clock):
+    """Two workers (two Apps on one database): A caches the help screen, B takes the citizen back to
+    the main menu; a press of the help screen's button reaching A is out of date, as it is."""
+    a = await build_app(make_settings(db_url, tmp_path), clock=clock)
+    b = await build_app(make_settings(db_url, tmp_path), clock=clock, upgrade=False)
+    try:
+        on_a, on_b = Chat(a), Chat(b)
+        await on_a.command("start")
+        await on_a.press("Справка и контакты")
+        await on_b.command("start")
+        text = await on_a.press("Как подать обращение?")
+        assert "Эта кнопка устарела" in text and "Что вы хотите сделать?" in text
+        assert "Подать обращение" in on_a.labels  # the main menu, where B left them
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_citizen_made_staff_from_the_cli_gets_staff_mode_at_once(app, chat):
+    await chat.command("start")
+    await chat.press("Справка и контакты")  # cached as a citizen
+    args = build_parser().parse_args(["staff", "add", "--name", "Петрова А. А.", "--telegram-id", chat.user_id])
+    assert await admin_run(args, app.settings) == 0  # its own engine, as the CLI process would
+    assert "Режим сотрудника: Петрова А. А." in await chat.command("start")
+
+
+async def test_a_citizen_marked_unreachable_is_reachable_again_when_they_write(app, chat):
+    await chat.command("start")
+    await chat.press("Справка и контакты")
+    assert await app.set_reachable("telegram", chat.user_id, False, "bot blocked")
+    await chat.press("Как подать обращение?")
+    async with app.sessionmaker() as s:
+        identity = (await s.execute(select(Identity).where(Identity.external_id == chat.user_id))).scalar_one()
+    assert identity.reachable and identity.unreachable_reason is None
+
+
+async def test_a_hot_step_redelivered_before_it_was_shown_gets_the_same_replies(app, chat):
+    """The replies are kept on the inbox row in the step's one write (services/inbox.py): a crash
+    between the commit and the send shows them after the restart, once."""
+    await chat.command("start")
+    pressed = Inbound("telegram", chat.user_id, button=chat.payload("Справка и контакты"))
+    assert await app.keep("telegram", "701", chat.user_id, "{}")
+    first = await app.engine.handle(pressed, update_key="701")
+    assert app.engine.light_count == 1
+    again = await app.engine.handle(pressed, update_key="701")
+    assert again is not None and [r.text for r in again] == [r.text for r in first]
+    await app.finish("telegram", "701")
+    assert await app.engine.handle(pressed, update_key="701") is None  # finished: handled once
