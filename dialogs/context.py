@@ -56,6 +56,25 @@ class NotLoaded:
 NOT_LOADED = NotLoaded()
 
 
+class ReadOnly:
+    """The hot path's copy of a citizen or an identity: its columns can be read; a relationship,
+    or any change, is HeavyNeeded (the ordinary path loads and saves the real row)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict) -> None:
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise HeavyNeeded(name) from None
+
+    def __setattr__(self, name: str, value) -> None:
+        raise HeavyNeeded(name)
+
+
 @dataclass
 class Context:
     session: Any  # the transaction of this event: passed to services, never queried here

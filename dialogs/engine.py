@@ -10,7 +10,7 @@ from contextvars import ContextVar
 import texts as T
 from core.events import Inbound, Reply
 from dialogs.context import (
-    GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, NOT_LOADED, STEPS, Context, Deps, HeavyNeeded,
+    GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, NOT_LOADED, STEPS, Context, Deps, HeavyNeeded, ReadOnly,
 )
 from services import inbox, intake
 from services.addresses import clean_text
@@ -105,7 +105,8 @@ class Engine:
 
     async def _light(self, event: Inbound, cached, update_key: str | None):
         data = copy.deepcopy(cached.data)
-        ctx = Context(NOT_LOADED, self.deps, NOT_LOADED, NOT_LOADED, event, data.get("flow", {}))
+        ctx = Context(NOT_LOADED, self.deps, ReadOnly(cached.citizen), ReadOnly(cached.identity), event,
+                      data.get("flow", {}))
         try:
             target, replies = await self._turn(ctx, data, cached.step)
         except HeavyNeeded:

@@ -2,13 +2,16 @@
 dialog, loaded in one query and saved in the same transaction as the event's effects.
 
 The hot path (issue 18): after a citizen's event commits, their state is kept in process
-(`Cached`, keyed by channel and user id). An ordinary step of that citizen then needs no read
+(`Cached`, keyed by channel and user id, with read-only copies of their citizen and identity
+rows). An ordinary step of that citizen then needs no read
 and one short write (`save_light`): the new state, only if the row's version is still the cached
-one — a write by another worker, the staff CLI, linking or erasure bumps the version, the write
+one and the citizen's row and identity are as cached — a write by another worker, the staff
+CLI, linking, a changed name or erasure bumps a version or moves the identity, the write
 reports "stale" and the event is handled again the ordinary way, from the database."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -38,6 +41,12 @@ class Cached:
     step: str | None
     data: dict  # never changed in place: the engine works on a copy
     version: int
+    citizen: dict  # the citizen's and the identity's columns, read-only on the hot path
+    identity: dict
+
+    @property
+    def citizen_version(self) -> int:
+        return self.citizen["version"]
 
 
 class DialogStore:
@@ -80,7 +89,9 @@ class DialogStore:
         if self.writer is None or person.staff is not None or state.version is None:
             self.forget(channel, user_id)
             return
-        self._put((channel, user_id), Cached(person.identity.id, state.step, state.data or {}, state.version))
+        identity = person.identity
+        self._put((channel, user_id), Cached(identity.id, state.step, state.data or {}, state.version,
+                                             rows.columns(identity.citizen), rows.columns(identity)))
 
     def forget(self, channel: str, user_id: str) -> None:
         self.cache.pop((channel, user_id), None)
@@ -91,14 +102,15 @@ class DialogStore:
         it was cached (dropped from the cache) or the update was handled before, or the write
         failed: the engine then handles the event the ordinary way."""
         try:
-            outcome = await self.writer.step(identity_id=cached.identity_id, version=cached.version, step=step,
-                                             data=data, channel=channel, update_key=update_key, replies=replies,
-                                             now=now)
+            outcome = await self.writer.step(
+                identity_id=cached.identity_id, version=cached.version, citizen_id=cached.citizen["id"],
+                citizen_version=cached.citizen_version, step=step, data=data, channel=channel,
+                update_key=update_key, replies=replies, now=now)
         except Exception:
             log.exception("the hot path's write failed; the event is handled the ordinary way")
             outcome = hot.STALE
         if outcome == hot.OK:
-            self._put((channel, user_id), Cached(cached.identity_id, step, data, cached.version + 1))
+            self._put((channel, user_id), dataclasses.replace(cached, step=step, data=data, version=cached.version + 1))
         elif outcome == hot.STALE:
             self.forget(channel, user_id)
         return outcome == hot.OK

@@ -21,13 +21,13 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, exists, update
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.inbox_models import InboxUpdate
-from storage.models import DialogState, ProcessedUpdate, utcnow
+from storage.models import Citizen, DialogState, Identity, ProcessedUpdate, utcnow
 
 log = logging.getLogger(__name__)
 OK, STALE, DUPLICATE = "ok", "stale", "duplicate"
@@ -49,12 +49,14 @@ class HotWriter:
         return SqliteWriter(url.database, gate)
 
     # ---- the jobs
-    async def step(self, *, identity_id: int, version: int, step: str, data: dict, channel: str,
-                   update_key: str | None, replies: list | None, now: datetime) -> str:
+    async def step(self, *, identity_id: int, version: int, citizen_id: int, citizen_version: int, step: str,
+                   data: dict, channel: str, update_key: str | None, replies: list | None, now: datetime) -> str:
         """The dialog state of one ordinary step, the update recorded as handled and its
-        replies kept on its inbox row: "ok", "stale" or "duplicate"."""
+        replies kept on its inbox row: "ok", "stale" (the state, the citizen's row or which
+        citizen the identity belongs to changed) or "duplicate"."""
         job = [("save_state", {"iid": identity_id, "ver": version, "new_step": step, "new_data": data,
-                               "next_version": version + 1, "at": utcnow()}, STALE)]
+                               "next_version": version + 1, "at": utcnow(), "cid": citizen_id,
+                               "cver": citizen_version}, STALE)]
         if update_key is not None:
             key = {"chan": channel, "key": update_key[:64]}
             job.append(("record", {**key, "now": now}, DUPLICATE))
@@ -80,7 +82,8 @@ def _pg_statements() -> dict:
     # Built once, on the tables (not the ORM classes): each run binds values to a cached compiled form.
     key = (INBOX.c.channel == bindparam("chan"), INBOX.c.update_key == bindparam("key"))
     return {
-        "save_state": update(STATE).where(STATE.c.identity_id == bindparam("iid"), STATE.c.version == bindparam("ver"))
+        "save_state": update(STATE).where(STATE.c.identity_id == bindparam("iid"), STATE.c.version == bindparam("ver"),
+                                          _same_citizen())
         .values(step=bindparam("new_step"), data=bindparam("new_data"), version=bindparam("next_version"),
                 updated_at=bindparam("at")),
         "record": pg_insert(DONE).values(channel=bindparam("chan"), update_key=bindparam("key"),
@@ -90,6 +93,12 @@ def _pg_statements() -> dict:
                                         body=bindparam("raw"), received_at=bindparam("now")).on_conflict_do_nothing(),
         "finish": delete(INBOX).where(*key),
     }
+
+
+def _same_citizen():
+    ident, citizen = Identity.__table__, Citizen.__table__
+    return exists().where(ident.c.id == bindparam("iid"), ident.c.citizen_id == bindparam("cid"),
+                          citizen.c.id == ident.c.citizen_id, citizen.c.version == bindparam("cver"))
 
 
 class Abort(Exception):
@@ -126,10 +135,13 @@ def _sqlite_statements() -> dict:
     key = [("chan", _binder(i.channel)), ("key", _binder(i.update_key))]
     return {
         "save_state": ("UPDATE dialog_states SET step = ?, data = ?, version = ?, updated_at = ? "
-                       "WHERE identity_id = ? AND version = ?",
+                       "WHERE identity_id = ? AND version = ? AND EXISTS (SELECT 1 FROM identities "
+                       "JOIN citizens ON citizens.id = identities.citizen_id WHERE identities.id = ? "
+                       "AND identities.citizen_id = ? AND citizens.version = ?)",
                        [("new_step", _binder(s.step)), ("new_data", _binder(s.data)),
                         ("next_version", _binder(s.version)), ("at", _binder(s.updated_at)),
-                        ("iid", _binder(s.identity_id)), ("ver", _binder(s.version))]),
+                        ("iid", _binder(s.identity_id)), ("ver", _binder(s.version)), ("iid", _binder(s.identity_id)),
+                        ("cid", _binder(s.identity_id)), ("cver", _binder(s.version))]),
         "record": ("INSERT INTO processed_updates (channel, update_key, processed_at) VALUES (?, ?, ?) "
                    "ON CONFLICT DO NOTHING", [*key, ("now", _binder(d.processed_at))]),
         "owe": ("UPDATE inbox SET replies = ? WHERE channel = ? AND update_key = ?",

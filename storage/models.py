@@ -58,8 +58,11 @@ class Citizen(Base):
     # Where status notices go: telegram | vk | email; None = where they write from.
     notify_channel: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=0, server_default="0")  # as DialogState.version
 
     identities: Mapped[list[Identity]] = relationship(back_populates="citizen")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Identity(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -44,6 +44,11 @@ async def person(session: AsyncSession, channel: str, user_id: str):
     return (await session.execute(stmt)).first()
 
 
+def columns(row) -> dict:
+    """A mapped row's column values: the hot path's read-only copy of a citizen or an identity."""
+    return {a.key: getattr(row, a.key) for a in inspect(row).mapper.column_attrs}
+
+
 async def touch_dialogs(session: AsyncSession, pairs: list[tuple[str, str]]) -> None:
     """Bump these people's dialog state versions: a worker's cached copy of them is stale from
     now on, so their next event is read from the database (a staff record added or restored,
@@ -51,7 +56,7 @@ async def touch_dialogs(session: AsyncSession, pairs: list[tuple[str, str]]) -> 
     for channel, user_id in pairs:
         ids = select(Identity.id).where(Identity.channel == channel, Identity.external_id == str(user_id))
         await session.execute(update(DialogState).where(DialogState.identity_id.in_(ids))
-                              .values(version=DialogState.version + 1)
+                              .values(version=DialogState.version + 1, updated_at=DialogState.updated_at)  # not activity
                               .execution_options(synchronize_session=False))
 
 

@@ -170,5 +170,5 @@ async def blank_citizens(session: AsyncSession, citizen_ids: list[int]) -> None:
 
     if citizen_ids:
         await session.execute(update(Citizen).where(Citizen.id.in_(citizen_ids)).values(
-            full_name=None, email=None, phone=None, postal_address=None))
+            full_name=None, email=None, phone=None, postal_address=None, version=Citizen.version + 1))
 

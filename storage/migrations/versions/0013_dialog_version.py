@@ -1,4 +1,4 @@
-"""dialog state version: the hot path's cache checks it on every write (issue 18)
+"""dialog state and citizen versions: the hot path's cache checks it on every write (issue 18)
 
 Revision ID: 0013
 Revises: 0012
@@ -16,8 +16,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('dialog_states', schema=None) as batch_op:
         batch_op.add_column(sa.Column('version', sa.Integer(), server_default='0', nullable=False))
+    with op.batch_alter_table('citizens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('version', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('citizens', schema=None) as batch_op:
+        batch_op.drop_column('version')
     with op.batch_alter_table('dialog_states', schema=None) as batch_op:
         batch_op.drop_column('version')
