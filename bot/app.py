@@ -117,9 +117,14 @@ class App:
             self.locks = ChatLocks(self.db, self.settings.chat_lock_pool)
         deadline = time.monotonic() + TURN_WAIT
         while True:
-            async with self.locks.hold(f"{channel}:{chat}"):
-                if (update_key is None or not self.locks.enabled or time.monotonic() > deadline
-                        or not await inbox.earlier(self.sessionmaker, channel, chat, update_key)):
+            async with self.locks.hold(f"{channel}:{chat}") as held:
+                if update_key is None or not self.locks.enabled or time.monotonic() > deadline:
+                    yield
+                    return
+                waits = await held.earlier(channel, chat, update_key)
+                if waits is None:  # the lock has no connection: ask the ordinary way
+                    waits = await inbox.earlier(self.sessionmaker, channel, chat, update_key)
+                if not waits:
                     yield
                     return
             await asyncio.sleep(0.005)

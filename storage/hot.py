@@ -11,23 +11,24 @@ about 25 µs, less than a hop to a worker thread — under the process's writer 
 writes beside an ORM session of this process; the jobs queued meanwhile are committed together
 (group commit), each in a savepoint of its own. When another process holds the database, the
 batch goes to a writer thread that waits for it (busy_timeout), so the loop never blocks on a
-lock. PostgreSQL: one transaction per job, Core statements built once, on the async pool.
+lock. PostgreSQL: each job is one statement (one round trip) in plain asyncpg.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, update
+import asyncpg
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.inbox_models import InboxUpdate
-from storage.models import Citizen, DialogState, Identity, ProcessedUpdate, utcnow
+from storage.models import DialogState, ProcessedUpdate, utcnow
 
 log = logging.getLogger(__name__)
 OK, STALE, DUPLICATE = "ok", "stale", "duplicate"
@@ -78,49 +79,71 @@ class HotWriter:
 
 
 # ---------------------------------------------------------------- PostgreSQL
-def _pg_statements() -> dict:
-    # Built once, on the tables (not the ORM classes): each run binds values to a cached compiled form.
-    key = (INBOX.c.channel == bindparam("chan"), INBOX.c.update_key == bindparam("key"))
-    return {
-        "save_state": update(STATE).where(STATE.c.identity_id == bindparam("iid"), STATE.c.version == bindparam("ver"),
-                                          _same_citizen())
-        .values(step=bindparam("new_step"), data=bindparam("new_data"), version=bindparam("next_version"),
-                updated_at=bindparam("at")),
-        "record": pg_insert(DONE).values(channel=bindparam("chan"), update_key=bindparam("key"),
-                                         processed_at=bindparam("now")).on_conflict_do_nothing(),
-        "owe": update(INBOX).where(*key).values(replies=bindparam("owed")),
-        "keep": pg_insert(INBOX).values(channel=bindparam("chan"), update_key=bindparam("key"), chat=bindparam("chat_id"),
-                                        body=bindparam("raw"), received_at=bindparam("now")).on_conflict_do_nothing(),
-        "finish": delete(INBOX).where(*key),
-    }
-
-
-def _same_citizen():
-    ident, citizen = Identity.__table__, Citizen.__table__
-    return exists().where(ident.c.id == bindparam("iid"), ident.c.citizen_id == bindparam("cid"),
-                          citizen.c.id == ident.c.citizen_id, citizen.c.version == bindparam("cver"))
-
-
-class Abort(Exception):
-    def __init__(self, outcome: str) -> None:
-        super().__init__(outcome)
-        self.outcome = outcome
+PG_POOL_SIZE = 4  # the hot path's own connections per process (README, DB_POOL_SIZE)
+PG_SAME_CITIZEN = ("EXISTS (SELECT 1 FROM identities JOIN citizens ON citizens.id = identities.citizen_id "
+                   "WHERE identities.id = $5 AND identities.citizen_id = $7 AND citizens.version = $8)")
+# One statement, one round trip: the state only if the update was never handled; the update
+# recorded and its replies kept only if the state was saved.
+PG_SQL = {
+    "save_state": ("WITH s AS (UPDATE dialog_states SET step = $1, data = $2::json, version = $3, updated_at = $4 "
+                   f"WHERE identity_id = $5 AND version = $6 AND {PG_SAME_CITIZEN} RETURNING 1) "
+                   "SELECT count(*) FROM s"),
+    "save_state+": ("WITH s AS (UPDATE dialog_states SET step = $1, data = $2::json, version = $3, updated_at = $4 "
+                    f"WHERE identity_id = $5 AND version = $6 AND {PG_SAME_CITIZEN} AND NOT EXISTS "
+                    "(SELECT 1 FROM processed_updates WHERE channel = $9 AND update_key = $10) RETURNING 1), "
+                    "r AS (INSERT INTO processed_updates (channel, update_key, processed_at) "
+                    "SELECT $9::varchar, $10::varchar, $11::timestamptz FROM s ON CONFLICT DO NOTHING RETURNING 1), "
+                    "o AS (UPDATE inbox SET replies = $12::json WHERE channel = $9 AND update_key = $10 "
+                    "AND EXISTS (SELECT 1 FROM s) RETURNING 1) "
+                    "SELECT count(*) FROM s"),
+    "keep": "INSERT INTO inbox (channel, update_key, chat, body, received_at) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT DO NOTHING",
+    "finish": "DELETE FROM inbox WHERE channel = $1 AND update_key = $2",
+}
 
 
 class PgWriter(HotWriter):
+    """Plain asyncpg on a small pool of its own: no pre-ping round trip per checkout (a broken
+    connection fails the write, and the caller's ordinary path or retry takes over)."""
+
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.statements = _pg_statements()
+        self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.pool = None
+        self.opening = asyncio.Lock()
+        dialect = pg_asyncpg.dialect()
+        self.json = DialogState.__table__.c.data.type.bind_processor(dialect) or json.dumps
+        self.time = DialogState.__table__.c.updated_at.type.bind_processor(dialect) or (lambda v: v)
+
+    async def _pool(self):
+        if self.pool is None:
+            async with self.opening:
+                if self.pool is None:
+                    self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=PG_POOL_SIZE)
+        return self.pool
 
     async def run(self, job: list) -> str:
-        try:
-            async with self.engine.begin() as conn:
-                for name, params, outcome in job:
-                    if (await conn.execute(self.statements[name], params)).rowcount == 0 and outcome:
-                        raise Abort(outcome)
-        except Abort as stop:
-            return stop.outcome
-        return OK
+        pool = await self._pool()
+        async with pool.acquire() as conn:
+            name, params, _ = job[0]
+            if name == "save_state":
+                args = [params["new_step"], self.json(params["new_data"]), params["next_version"],
+                        self.time(params["at"]), params["iid"], params["ver"], params["cid"], params["cver"]]
+                if len(job) == 1:
+                    return OK if await conn.fetchval(PG_SQL["save_state"], *args) else STALE
+                record, owe = job[1][1], job[2][1]
+                args += [record["chan"], record["key"], self.time(record["now"]), self.json(owe["owed"])]
+                return OK if await conn.fetchval(PG_SQL["save_state+"], *args) else STALE  # or a duplicate
+            if name == "keep":
+                status = await conn.execute(PG_SQL["keep"], params["chan"], params["key"], params["chat_id"],
+                                            params["raw"], self.time(params["now"]))
+                return OK if status.endswith(" 1") else DUPLICATE
+            await conn.execute(PG_SQL["finish"], params["chan"], params["key"])
+            return OK
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
 
 
 # ---------------------------------------------------------------- SQLite

@@ -7,13 +7,14 @@ PostgreSQL releases its locks. On SQLite one process serves the database: the ad
 in-process per-chat queues (core/ordering.py) are the whole story, and `hold` does nothing."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from contextlib import asynccontextmanager, suppress
 from typing import AsyncIterator
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -23,42 +24,69 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
+EARLIER = ("SELECT EXISTS (SELECT 1 FROM inbox WHERE channel = $1 AND chat = $2 AND id < "
+           "(SELECT id FROM inbox WHERE channel = $1 AND update_key = $3))")
+
+
+class Held:
+    """A chat's lock while held; `earlier` asks on the lock's own connection (one round trip)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def earlier(self, channel: str, chat: str, key: str) -> bool | None:
+        """True while an update of this chat stored before `key` is unfinished; None when this
+        lock has no connection to ask on (the caller asks the ordinary way)."""
+        if self.conn is None:
+            return None
+        return await self.conn.fetchval(EARLIER, channel, chat[:64], key[:64])
+
+
 class ChatLocks:
     def __init__(self, engine: AsyncEngine, size: int = 16) -> None:
         self.enabled = engine.dialect.name == "postgresql"
-        self._engine = None
-        if self.enabled:
-            self._engine = create_async_engine(engine.url, pool_size=size, max_overflow=0, pool_timeout=600,
-                                               pool_pre_ping=True, hide_parameters=True,
-                                               isolation_level="AUTOCOMMIT")
+        self.size = size
+        self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.pool = None
+        self.opening = asyncio.Lock()
+
+    async def _pool(self):
+        if self.pool is None:
+            async with self.opening:
+                if self.pool is None:
+                    self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.size)
+        return self.pool
 
     @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[None]:
-        if self._engine is None:
-            yield
+    async def hold(self, name: str) -> AsyncIterator[Held]:
+        if not self.enabled:
+            yield Held(None)
             return
         key = lock_key(name)
-        conn = None
-        try:
-            conn = await self._engine.connect()
-            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+        pool = conn = None
+        try:  # plain asyncpg: no pre-ping round trip; a broken connection fails here and is replaced
+            pool = await self._pool()
+            conn = await pool.acquire()
+            await conn.execute("SELECT pg_advisory_lock($1)", key)
         except Exception as e:  # no connection to lock with: handle unlocked rather than lose the update
             log.warning("chat lock: not taken (%s); handled without it", type(e).__name__)
             if conn is not None:
                 with suppress(Exception):
-                    await conn.close()
-            yield
+                    await pool.release(conn)
+            yield Held(None)
             return
         try:
-            yield
+            yield Held(conn)
         finally:
             try:
-                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
             except Exception:  # the connection is broken: dropping it releases the lock
                 log.warning("chat lock: unlock failed, the connection is dropped")
-                await conn.invalidate()
-            await conn.close()
+                conn.terminate()
+            with suppress(Exception):
+                await pool.release(conn)
 
     async def close(self) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
