@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
+from bot.loop import loop_name  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 POLLING_TIMEOUT = 10
@@ -252,7 +253,7 @@ async def bench(plan: load.Plan, kinds: list[str]) -> None:
             if pg_name:
                 await load.pg_drop(pg_name)
     load.report(f"Telegram channel benchmark: fake Bot API on 127.0.0.1, each bot in a child process "
-                f"(long polling), Python {sys.version.split()[0]}", plan, results, NAMES, TARGETS, before)
+                f"(long polling), Python {sys.version.split()[0]}, {loop_name(os.environ.get('EVENT_LOOP', 'auto'))} loop", plan, results, NAMES, TARGETS, before)
 
 
 def main(argv: list[str] | None = None) -> None:

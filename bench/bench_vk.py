@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import load  # noqa: E402
+from bot.loop import loop_name  # noqa: E402
 from tests.fakes.vk_api import FakeVK  # noqa: E402
 
 TARGETS = {"menu": 0.85, "appeal": 0.6}
@@ -243,7 +244,7 @@ async def bench(plan: load.Plan, kinds: list[str]) -> None:
             if pg_name:
                 await load.pg_drop(pg_name)
     load.report(f"VK channel benchmark: fake VK on 127.0.0.1, each bot in a child process (Bots Long Poll), "
-                f"Python {sys.version.split()[0]}", plan, results, NAMES, TARGETS, before, unit="events")
+                f"Python {sys.version.split()[0]}, {loop_name(os.environ.get('EVENT_LOOP', 'auto'))} loop", plan, results, NAMES, TARGETS, before, unit="events")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -313,7 +313,9 @@ def serve_main(serve: Callable[[str], Awaitable[None]], kind: str, name: str) ->
         import cProfile
 
         PROFILER = cProfile.Profile(time.process_time)  # CPU of the process (all its threads), not wall time
-    asyncio.run(serve(kind))
+    from bot import loop
+
+    loop.run(serve(kind), os.environ.get("EVENT_LOOP", "auto"))  # echo and full stack on the same loop
     if PROFILER is not None and hasattr(PROFILER, "dump_stats"):
         PROFILER.dump_stats(Path(folder) / f"{name}-{kind}.prof")
     elif PROFILER is not None:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 
 from pydantic import ValidationError
 
 import channels  # noqa: F401  (registers every channel)
+from bot import loop
 from bot.app import build_app, setup_logging
 from bot.settings import Settings, settings_error
 from core import channels as registry
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     setup_logging(settings.log_level if args.mode == "run" else "WARNING", settings.log_format)
     try:
-        asyncio.run(shell(settings, args.user) if args.mode == "shell" else run(settings))
+        loop.run(shell(settings, args.user) if args.mode == "shell" else run(settings), settings.event_loop)
     except ProfileError as e:
         print(f"Ошибка профиля ведомства: {e}", file=sys.stderr)
         return 2

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")  # json: one object a line
+    event_loop: Literal["auto", "uvloop", "asyncio"] = Field("auto", alias="EVENT_LOOP")  # bot/loop.py
     staff_chat_telegram: str | None = Field(None, alias="STAFF_CHAT_TELEGRAM")
     # Identification through an OpenID Connect provider (59-FZ art. 4, 7 as amended by 547-FZ);
     # off without OIDC_ISSUER and OIDC_CLIENT_ID. The provider returns to PUBLIC_BASE_URL/id/callback.
