@@ -185,6 +185,7 @@ class SqliteWriter(HotWriter):
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self.queue: list[tuple[list, asyncio.Future]] = []
         self.draining = self.closed = False
+        self.drainer: asyncio.Task | None = None
         self.commits = 0
 
     async def run(self, job: list) -> str:
@@ -192,7 +193,7 @@ class SqliteWriter(HotWriter):
         self.queue.append((job, done))
         if not self.draining:
             self.draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            self.drainer = asyncio.get_running_loop().create_task(self._drain())  # held: tasks are weakly referenced
         return await done
 
     async def _drain(self) -> None:
@@ -281,8 +282,8 @@ class SqliteWriter(HotWriter):
 
 
 def _connect(path: str, busy_ms: int) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", f"busy_timeout={busy_ms}"):
+    conn = sqlite3.connect(path, timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False)
+    for pragma in (f"busy_timeout={busy_ms}", "journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
         conn.execute(f"PRAGMA {pragma}")
     return conn
 
