@@ -71,9 +71,11 @@ class KeyedQueues:
 
     async def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every queued job is done; False if the time ran out (then they are cancelled)."""
-        if not self._workers:
-            return True
-        _, pending = await asyncio.wait(set(self._workers), timeout=timeout)
+        deadline = asyncio.get_running_loop().time() + timeout
+        pending: set = set()
+        while self._workers and not pending:  # jobs queued while waiting are waited for too
+            left = max(0.0, deadline - asyncio.get_running_loop().time())
+            _, pending = await asyncio.wait(set(self._workers), timeout=left)
         for task in pending:
             task.cancel()
         if pending:

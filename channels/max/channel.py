@@ -137,7 +137,10 @@ class MaxChannel:
         return app
 
     async def run_webhook(self) -> None:
+        """Serve until stop(): stop() waits for this to end, so no request is taken after the
+        queues are drained (aiohttp's cleanup lets the requests in hand finish first)."""
         self._stop.clear()
+        self._task = asyncio.current_task()
         await self.replay()
         runner = web.AppRunner(await self.webhook_app(), access_log=None)
         await runner.setup()
