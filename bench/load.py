@@ -316,6 +316,8 @@ def serve_main(serve: Callable[[str], Awaitable[None]], kind: str, name: str) ->
     from bot import loop
 
     loop.run(serve(kind), os.environ.get("EVENT_LOOP", "auto"))  # echo and full stack on the same loop
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
     if PROFILER is not None and hasattr(PROFILER, "dump_stats"):
         PROFILER.dump_stats(Path(folder) / f"{name}-{kind}.prof")
     elif PROFILER is not None:

@@ -6,7 +6,6 @@ import contextlib
 import logging
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeDefault
@@ -18,6 +17,7 @@ from channels.telegram.handlers import ALLOWED_UPDATES, Conversation
 from channels.telegram.logs import protect
 from channels.telegram.render import PayloadCodec
 from channels.telegram.sender import TelegramDeliverer, call
+from channels.telegram.session import JsonSession
 from channels.telegram.webhook import WebhookConfigError, build_webhook_app, check_webhook_settings
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ COMMANDS = [
 
 
 def make_bot(token: str, api_url: str) -> Bot:
-    return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
+    return Bot(token, session=JsonSession(api=TelegramAPIServer.from_base(api_url)))
 
 
 class TelegramChannel:

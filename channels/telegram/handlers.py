@@ -14,7 +14,7 @@ import logging
 from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, Update
@@ -49,6 +49,14 @@ def chat_of(update: Update) -> tuple[int, str] | None:
         m = update.my_chat_member
         return (m.chat.id, str(m.from_user.id)) if m.chat.type == ChatType.PRIVATE else None
     return None
+
+
+async def in_private(item: Message | ChatMemberUpdated) -> bool:
+    return item.chat.type == ChatType.PRIVATE
+
+
+async def pressed_in_private(query: CallbackQuery) -> bool:
+    return query.message is not None and query.message.chat.type == ChatType.PRIVATE
 
 
 class ChatMemory:
@@ -105,9 +113,11 @@ class Conversation:
         self.memory = ChatMemory(host)
         self._background: set[asyncio.Task] = set()
         self.router = Router(name="telegram-citizens")
-        self.router.message.filter(F.chat.type == ChatType.PRIVATE)
-        self.router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
-        self.router.my_chat_member.filter(F.chat.type == ChatType.PRIVATE)
+        # Coroutine filters: aiogram runs a plain function (a magic filter too) in a thread,
+        # one thread hop per update.
+        self.router.message.filter(in_private)
+        self.router.callback_query.filter(pressed_in_private)
+        self.router.my_chat_member.filter(in_private)
         self.router.message()(self.on_message)
         self.router.callback_query()(self.on_callback)
         self.router.my_chat_member()(self.on_membership)

@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -72,10 +73,16 @@ def label(text: str) -> str:
 
 def keyboard(rows: list[list[Button]], codec: PayloadCodec) -> InlineKeyboardMarkup | None:
     """Rows as the engine gave them (a row longer than Telegram's 8 buttons wraps)."""
-    out = [[InlineKeyboardButton(text=label(b.label), callback_data=codec.encode(b.payload))
-            for b in row[i:i + MAX_PER_ROW]]
-           for row in rows for i in range(0, len(row), MAX_PER_ROW)]
-    return InlineKeyboardMarkup(inline_keyboard=out) if out else None
+    shape = tuple(tuple((label(b.label), codec.encode(b.payload)) for b in row[i:i + MAX_PER_ROW])
+                  for row in rows for i in range(0, len(row), MAX_PER_ROW))
+    return _markup(shape) if shape else None
+
+
+@lru_cache(maxsize=4096)
+def _markup(shape: tuple) -> InlineKeyboardMarkup:
+    """The same screen's keyboard is built once (the objects are only read when sent)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data)
+                                                  for text, data in row] for row in shape])
 
 
 def text_parts(text: str) -> list[str]:

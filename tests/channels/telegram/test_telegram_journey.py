@@ -2,6 +2,8 @@
 strict fake Bot API on 127.0.0.1, in long polling and in webhook mode."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -208,3 +210,17 @@ async def test_cancelling_polling_stops_it_cleanly(fake, tg_app):
     await asyncio.sleep(1.2)
     assert len(fake.calls("getUpdates")) == polls  # no polling task left behind
     await channel.stop()
+
+
+async def test_the_bot_answers_only_in_private_chats(fake, polling):
+    """A citizen's data stays in their own chat: a message or a press in a group the bot was
+    added to gets nothing (152-FZ), while the private chat beside it is served."""
+    group = -4_000_123
+    fake.queue_update(fake.message_update(group, "/start", user=555))
+    fake.queue_update(fake.message_update(group, "Подать обращение", user=555))
+    chat = TgChat(fake, polling)
+    assert "Что вы хотите сделать?" in await chat.command("menu")
+    fake.queue_update(fake.callback_update(group, "menu", message_id=1, user=555, check_button=False))
+    assert "О чём ваше обращение" in await chat.press("Подать обращение")
+    await asyncio.sleep(0.2)
+    assert [m.text for m in fake.sent_messages(group)] == []
