@@ -152,6 +152,8 @@ def clean_text(text: str, limit: int) -> tuple[str, bool]:
     if limit < 0:
         raise ValueError("limit must not be negative")
     s = (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    if s.replace("\n", "").replace("\t", "").isprintable():  # no control or format character at all: the usual case
+        return _cut(unicodedata.normalize("NFC", s), limit)
     kept = []
     for i, c in enumerate(s):
         if c in "\n\t":
@@ -163,7 +165,10 @@ def clean_text(text: str, limit: int) -> tuple[str, bool]:
         if cat == "Cf" and not _joins_emoji(s, i):
             continue
         kept.append(c)
-    s = unicodedata.normalize("NFC", "".join(kept))
+    return _cut(unicodedata.normalize("NFC", "".join(kept)), limit)
+
+
+def _cut(s: str, limit: int) -> tuple[str, bool]:
     if len(s) <= limit:
         return s, False
     return s[:limit].rstrip(ZWJ), True

@@ -70,6 +70,7 @@ class WorkCalendar:
         if self._off & self._work:
             raise ValueError(f"dates both off and working: {sorted(self._off & self._work)}")
         self._ru = holidays.country_holidays("RU")  # fills years lazily
+        self._intervals: dict[date, tuple] = {}
 
     # --- days -------------------------------------------------------------
 
@@ -127,6 +128,14 @@ class WorkCalendar:
     def intervals(self, d: date) -> list[tuple[datetime, datetime]]:
         """Open intervals of the day as aware datetimes in ``tz``; empty on days off."""
         d = _day(d)
+        known = self._intervals.get(d)
+        if known is None:  # a day's hours never change while the process runs (the profile is read at start)
+            if len(self._intervals) > 4096:
+                self._intervals.clear()
+            known = self._intervals[d] = tuple(self._count_intervals(d))
+        return list(known)
+
+    def _count_intervals(self, d: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(d):
             return []
         at = lambda t: datetime.combine(d, t, tzinfo=self.tz)  # noqa: E731
