@@ -10,6 +10,7 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from core.events import Button, Reply, split_text
 
@@ -133,7 +134,14 @@ def _button(b: Button, kind: str) -> dict | None:
 
 
 def keyboard(buttons: list[list[Button]], caps: ClientCaps) -> str | None:
-    """VK keyboard JSON for rows of buttons; an empty ordinary keyboard hides a stale one."""
+    """VK keyboard JSON for rows of buttons; an empty ordinary keyboard hides a stale one.
+    Built once per screen shape and client kind (the same screens recur)."""
+    return _keyboard(tuple(tuple(row) for row in buttons), caps)
+
+
+@lru_cache(maxsize=4096)
+def _keyboard(buttons: tuple[tuple[Button, ...], ...], caps: ClientCaps) -> str | None:
+    buttons = [list(row) for row in buttons]
     if not caps.keyboard:
         return None
     total = sum(len(r) for r in buttons)
