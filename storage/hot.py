@@ -22,11 +22,11 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-import asyncpg
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import RawPool
 from storage.inbox_models import InboxUpdate
 from storage.models import DialogState, ProcessedUpdate, utcnow
 
@@ -107,19 +107,13 @@ class PgWriter(HotWriter):
     connection fails the write, and the caller's ordinary path or retry takes over)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.pool = None
-        self.opening = asyncio.Lock()
+        self.raw = RawPool(engine, PG_POOL_SIZE)
         dialect = pg_asyncpg.dialect()
         self.json = DialogState.__table__.c.data.type.bind_processor(dialect) or json.dumps
         self.time = DialogState.__table__.c.updated_at.type.bind_processor(dialect) or (lambda v: v)
 
     async def _pool(self):
-        if self.pool is None:
-            async with self.opening:
-                if self.pool is None:
-                    self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=PG_POOL_SIZE)
-        return self.pool
+        return await self.raw.get()
 
     async def run(self, job: list) -> str:
         pool = await self._pool()
@@ -141,9 +135,7 @@ class PgWriter(HotWriter):
             return OK
 
     async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+        await self.raw.close()
 
 
 # ---------------------------------------------------------------- SQLite

@@ -7,14 +7,14 @@ PostgreSQL releases its locks. On SQLite one process serves the database: the ad
 in-process per-chat queues (core/ordering.py) are the whole story, and `hold` does nothing."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from contextlib import asynccontextmanager, suppress
 from typing import AsyncIterator
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import RawPool
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +45,10 @@ class Held:
 class ChatLocks:
     def __init__(self, engine: AsyncEngine, size: int = 16) -> None:
         self.enabled = engine.dialect.name == "postgresql"
-        self.size = size
-        self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.pool = None
-        self.opening = asyncio.Lock()
+        self.raw = RawPool(engine, size)
 
     async def _pool(self):
-        if self.pool is None:
-            async with self.opening:
-                if self.pool is None:
-                    self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.size)
-        return self.pool
+        return await self.raw.get()
 
     @asynccontextmanager
     async def hold(self, name: str) -> AsyncIterator[Held]:
@@ -87,6 +80,4 @@ class ChatLocks:
                 await pool.release(conn)
 
     async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+        await self.raw.close()

@@ -1,0 +1,50 @@
+"""The per-chat lock across worker processes (storage/locks.py, PostgreSQL advisory locks):
+one chat is handled by one worker at a time, and a lock is free again the moment its holder is
+done, by a normal end or an error; its pooled connections are returned without asyncpg's reset
+query, so nothing else may release it."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from storage.db import make_engine
+from storage.locks import ChatLocks
+
+
+@pytest.fixture
+async def two_workers(pg_url):
+    engines = [make_engine(pg_url), make_engine(pg_url)]
+    locks = [ChatLocks(engines[0], 2), ChatLocks(engines[1], 2)]
+    try:
+        yield locks
+    finally:
+        for lock, engine in zip(locks, engines):
+            await lock.close()
+            await engine.dispose()
+
+
+async def test_a_chat_is_held_by_one_worker_at_a_time_and_freed_after(two_workers):
+    first, second = two_workers
+    order: list[str] = []
+
+    async def work(locks, name: str, fail: bool = False) -> None:
+        async with locks.hold("telegram:42"):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.2)
+            order.append(f"{name} out")
+            if fail:
+                raise RuntimeError("the step failed")
+
+    with pytest.raises(RuntimeError):
+        await work(first, "a", fail=True)  # an error frees the lock too
+    a = asyncio.create_task(work(first, "b"))
+    await asyncio.sleep(0.05)
+    b = asyncio.create_task(work(second, "c"))
+    await asyncio.wait_for(asyncio.gather(a, b), 5)
+    assert order == ["a in", "a out", "b in", "b out", "c in", "c out"]
+    async with second.hold("telegram:42"):  # and nothing is left held on a pooled connection
+        async with first.hold("telegram:43"):
+            pass
+    waiter = asyncio.create_task(work(first, "d"))
+    await asyncio.wait_for(waiter, 2)
