@@ -117,7 +117,8 @@ class App:
             self.locks = ChatLocks(self.db, self.settings.chat_lock_pool)
         deadline = time.monotonic() + TURN_WAIT
         while True:
-            async with self.locks.hold(f"{channel}:{chat}") as held:
+            ask = (channel, chat, update_key) if update_key is not None and self.locks.enabled else None
+            async with self.locks.hold(f"{channel}:{chat}", ask) as held:
                 if update_key is None or not self.locks.enabled or time.monotonic() > deadline:
                     yield
                     return

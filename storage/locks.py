@@ -28,17 +28,28 @@ EARLIER = ("SELECT EXISTS (SELECT 1 FROM inbox WHERE channel = $1 AND chat = $2 
            "(SELECT id FROM inbox WHERE channel = $1 AND update_key = $3))")
 
 
-class Held:
-    """A chat's lock while held; `earlier` asks on the lock's own connection (one round trip)."""
+# Taken and asked in one round trip. Which is evaluated first does not matter: "no earlier
+# update unfinished" stays true once true (a later arrival gets a higher id), and "there is
+# one" only makes the caller let go and try again.
+LOCK_AND_EARLIER = ("SELECT pg_advisory_lock($1)::text, EXISTS (SELECT 1 FROM inbox WHERE channel = $2 "
+                    "AND chat = $3 AND id < (SELECT id FROM inbox WHERE channel = $2 AND update_key = $4))")
 
-    def __init__(self, conn) -> None:
+
+class Held:
+    """A chat's lock while held; `earlier` asks on the lock's own connection (one round trip),
+    or gives the answer got with the lock itself."""
+
+    def __init__(self, conn, answer: tuple | None = None) -> None:
         self.conn = conn
+        self.answer = answer  # ((channel, chat, key), earlier?) asked when the lock was taken
 
     async def earlier(self, channel: str, chat: str, key: str) -> bool | None:
         """True while an update of this chat stored before `key` is unfinished; None when this
         lock has no connection to ask on (the caller asks the ordinary way)."""
         if self.conn is None:
             return None
+        if self.answer is not None and self.answer[0] == (channel, chat[:64], key[:64]):
+            return self.answer[1]
         return await self.conn.fetchval(EARLIER, channel, chat[:64], key[:64])
 
 
@@ -51,7 +62,9 @@ class ChatLocks:
         return await self.raw.get()
 
     @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[Held]:
+    async def hold(self, name: str, ask: tuple[str, str, str] | None = None) -> AsyncIterator[Held]:
+        """The lock of `name`; with `ask` = (channel, chat, update key), the "an earlier update
+        of the chat first?" question is answered in the same round trip."""
         if not self.enabled:
             yield Held(None)
             return
@@ -60,7 +73,13 @@ class ChatLocks:
         try:  # plain asyncpg: no pre-ping round trip; a broken connection fails here and is replaced
             pool = await self._pool()
             conn = await pool.acquire()
-            await conn.execute("SELECT pg_advisory_lock($1)", key)
+            answer = None
+            if ask is None:
+                await conn.execute("SELECT pg_advisory_lock($1)", key)
+            else:
+                channel, chat, update_key = ask[0], ask[1][:64], ask[2][:64]
+                row = await conn.fetchrow(LOCK_AND_EARLIER, key, channel, chat, update_key)
+                answer = ((channel, chat, update_key), row[1])
         except Exception as e:  # no connection to lock with: handle unlocked rather than lose the update
             log.warning("chat lock: not taken (%s); handled without it", type(e).__name__)
             if conn is not None:
@@ -69,7 +88,7 @@ class ChatLocks:
             yield Held(None)
             return
         try:
-            yield Held(conn)
+            yield Held(conn, answer)
         finally:
             try:
                 await conn.execute("SELECT pg_advisory_unlock($1)", key)

@@ -48,3 +48,27 @@ async def test_a_chat_is_held_by_one_worker_at_a_time_and_freed_after(two_worker
             pass
     waiter = asyncio.create_task(work(first, "d"))
     await asyncio.wait_for(waiter, 2)
+
+
+async def test_the_lock_answers_whether_an_earlier_update_of_the_chat_waits(two_workers, pg_url):
+    """Across workers one chat's updates go in arrival order (bot/app.py chat_lock): the lock,
+    taken for update 2, says that update 1 of the same chat is stored and unfinished."""
+    from sqlalchemy import text
+
+    engine = make_engine(pg_url)
+    try:
+        async with engine.begin() as conn:
+            for key, chat in (("1", "42"), ("2", "42"), ("3", "77")):
+                await conn.execute(text("INSERT INTO inbox (channel, update_key, chat, body, received_at) "
+                                        "VALUES ('telegram', :k, :c, '{}', now())"), {"k": key, "c": chat})
+        first, _ = two_workers
+        async with first.hold("telegram:42", ("telegram", "42", "2")) as held:
+            assert await held.earlier("telegram", "42", "2") is True
+        async with first.hold("telegram:77", ("telegram", "77", "3")) as held:
+            assert await held.earlier("telegram", "77", "3") is False  # another chat's update is no reason to wait
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM inbox WHERE update_key = '1'"))
+        async with first.hold("telegram:42", ("telegram", "42", "2")) as held:
+            assert await held.earlier("telegram", "42", "2") is False
+    finally:
+        await engine.dispose()
