@@ -7,6 +7,7 @@ import hashlib
 import logging
 import time
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,7 @@ from storage.locks import ChatLocks
 from storage.permissions import secure_sqlite_file, sqlite_path
 
 log = logging.getLogger(__name__)
+HELD: ContextVar = ContextVar("held_chat_lock", default=None)  # the chat lock this task is handling under
 TURN_WAIT = 10.0  # seconds an update waits for an earlier one of its chat held by another worker
 
 
@@ -126,9 +128,15 @@ class App:
                 if waits is None:  # the lock has no connection: ask the ordinary way
                     waits = await inbox.earlier(self.sessionmaker, channel, chat, update_key)
                 if not waits:
-                    yield
-                    return
+                    token = HELD.set(held)
+                    try:
+                        yield
+                    finally:
+                        HELD.reset(token)
+                    break
             await asyncio.sleep(0.005)
+        if held.finish is not None and not held.finished:  # the unlock could not finish it
+            await self.finish(*held.finish)
 
     async def apology(self, channel: str, user_id: str) -> Reply:
         return await self.engine.apology(channel, user_id)
@@ -152,6 +160,10 @@ class App:
         return await inbox.unfinished(self.sessionmaker, self.db_gate, channel)
 
     async def finish(self, channel: str, update_key: str) -> None:
+        held = HELD.get()
+        if held is not None and held.answer is not None and held.answer[0][0] == channel \
+                and held.answer[0][2] == update_key[:64] and held.finish_with_unlock(channel, update_key):
+            return  # inside the update's own chat lock: finished with the unlock (storage/locks.py)
         if self.writer is not None:
             return await self.writer.finish(channel, update_key)
         await inbox.finish(self.sessionmaker, self.db_gate, channel, update_key)

@@ -35,6 +35,12 @@ LOCK_AND_EARLIER = ("SELECT pg_advisory_lock($1)::text, EXISTS (SELECT 1 FROM in
                     "AND chat = $3 AND id < (SELECT id FROM inbox WHERE channel = $2 AND update_key = $4))")
 
 
+# The update's inbox row deleted (finished) and the chat's lock released in one round trip
+# (a data-modifying WITH always runs to completion).
+UNLOCK_AND_FINISH = ("WITH done AS (DELETE FROM inbox WHERE channel = $2 AND update_key = $3) "
+                     "SELECT pg_advisory_unlock($1)")
+
+
 class Held:
     """A chat's lock while held; `earlier` asks on the lock's own connection (one round trip),
     or gives the answer got with the lock itself."""
@@ -42,6 +48,17 @@ class Held:
     def __init__(self, conn, answer: tuple | None = None) -> None:
         self.conn = conn
         self.answer = answer  # ((channel, chat, key), earlier?) asked when the lock was taken
+        self.finish: tuple[str, str] | None = None  # (channel, update key) to finish with the unlock
+        self.finished = False
+
+    def finish_with_unlock(self, channel: str, key: str) -> bool:
+        """Leave the update's inbox row to the unlock's round trip (deleted in the same
+        statement, so no other worker sees the lock free and the update unfinished). False
+        when this lock cannot: the caller finishes it the ordinary way."""
+        if self.conn is None:
+            return False
+        self.finish = (channel, key[:64])
+        return True
 
     async def earlier(self, channel: str, chat: str, key: str) -> bool | None:
         """True while an update of this chat stored before `key` is unfinished; None when this
@@ -87,11 +104,16 @@ class ChatLocks:
                     await pool.release(conn)
             yield Held(None)
             return
+        held = Held(conn, answer)
         try:
-            yield Held(conn, answer)
+            yield held
         finally:
             try:
-                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                if held.finish is None:
+                    await conn.execute("SELECT pg_advisory_unlock($1)", key)
+                else:
+                    await conn.execute(UNLOCK_AND_FINISH, key, *held.finish)
+                    held.finished = True
             except Exception:  # the connection is broken: dropping it releases the lock
                 log.warning("chat lock: unlock failed, the connection is dropped")
                 conn.terminate()

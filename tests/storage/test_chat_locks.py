@@ -72,3 +72,28 @@ async def test_the_lock_answers_whether_an_earlier_update_of_the_chat_waits(two_
             assert await held.earlier("telegram", "42", "2") is False
     finally:
         await engine.dispose()
+
+
+async def test_an_update_finished_with_the_unlock_is_gone_when_the_lock_is_free(two_workers, pg_url):
+    """The update's inbox row is deleted in the unlock's own statement: the next worker to take
+    the chat never finds the lock free and the update still unfinished."""
+    from sqlalchemy import text
+
+    engine = make_engine(pg_url)
+    try:
+        async with engine.begin() as conn:
+            for key in ("1", "2"):
+                await conn.execute(text("INSERT INTO inbox (channel, update_key, chat, body, received_at) "
+                                        "VALUES ('vk', :k, '42', '{}', now())"), {"k": key})
+        first, second = two_workers
+        async with first.hold("vk:42", ("vk", "42", "1")) as held:
+            assert held.finish_with_unlock("vk", "1")
+            async with engine.connect() as conn:  # still there while the lock is held
+                assert (await conn.execute(text("SELECT count(*) FROM inbox WHERE update_key = '1'"))).scalar() == 1
+        assert held.finished
+        async with second.hold("vk:42", ("vk", "42", "2")) as other:
+            assert await other.earlier("vk", "42", "2") is False
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT update_key FROM inbox"))).scalars().all() == ["2"]
+    finally:
+        await engine.dispose()

@@ -43,6 +43,10 @@ async def test_one_chat_in_order_across_two_workers(fake, pg_url, tmp_path, cloc
         [first, second] = (await fake.wait_for_messages(before + 2, chat_id=CHAT))[before:]
         assert "Файл «photo_" in first.text and "Всего файлов: 1" in first.text
         assert "Текст сохранён" in second.text
+        deadline = time.monotonic() + 3  # both finished (on PostgreSQL with the chat lock's unlock)
+        while await app_a.unfinished("telegram"):
+            assert time.monotonic() < deadline, "an update was answered but never finished"
+            await asyncio.sleep(0.02)
     finally:
         for app, hook in ((app_a, hook_a), (app_b, hook_b)):
             await hook.runner.cleanup()
