@@ -161,8 +161,7 @@ class App:
 
     async def finish(self, channel: str, update_key: str) -> None:
         held = HELD.get()
-        if held is not None and held.answer is not None and held.answer[0][0] == channel \
-                and held.answer[0][2] == update_key[:64] and held.finish_with_unlock(channel, update_key):
+        if held is not None and held.finish_with_unlock(channel, update_key):
             return  # inside the update's own chat lock: finished with the unlock (storage/locks.py)
         if self.writer is not None:
             return await self.writer.finish(channel, update_key)

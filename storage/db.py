@@ -45,8 +45,6 @@ Session = AsyncSession
 def writer_gate(engine: AsyncEngine):
     """How many transactions may run at once. SQLite has one writer, and concurrent writers only
     sleep-poll in its busy handler: queueing them in the event loop keeps latency flat."""
-    import asyncio
-
     return asyncio.Semaphore(1 if engine.dialect.name == "sqlite" else engine.pool.size())
 
 

@@ -54,8 +54,9 @@ class Held:
     def finish_with_unlock(self, channel: str, key: str) -> bool:
         """Leave the update's inbox row to the unlock's round trip (deleted in the same
         statement, so no other worker sees the lock free and the update unfinished). False
-        when this lock cannot: the caller finishes it the ordinary way."""
-        if self.conn is None:
+        when this lock cannot, or was not taken for that update: the caller finishes it the
+        ordinary way."""
+        if self.conn is None or self.answer is None or self.answer[0][::2] != (channel, key[:64]):
             return False
         self.finish = (channel, key[:64])
         return True

@@ -87,6 +87,7 @@ async def test_an_update_finished_with_the_unlock_is_gone_when_the_lock_is_free(
                                         "VALUES ('vk', :k, '42', '{}', now())"), {"k": key})
         first, second = two_workers
         async with first.hold("vk:42", ("vk", "42", "1")) as held:
+            assert not held.finish_with_unlock("vk", "2")  # not the update this lock was taken for
             assert held.finish_with_unlock("vk", "1")
             async with engine.connect() as conn:  # still there while the lock is held
                 assert (await conn.execute(text("SELECT count(*) FROM inbox WHERE update_key = '1'"))).scalar() == 1
