@@ -8,23 +8,31 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-
-def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
+from storage import inline_sqlite
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def _sqlite_pragmas(busy_ms: int):
+    def apply(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+    return apply
+
+
+def make_engine(url: str, pool_size: int = 10, inline: bool = True) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, hide_parameters=True)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if inline and parsed.database and parsed.database != ":memory:":
+            engine = create_async_engine(url, hide_parameters=True, async_creator=inline_sqlite.creator(parsed.database))
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas(0))  # it waits in a thread instead
+        else:
+            engine = create_async_engine(url, hide_parameters=True)
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas(10_000))
         return engine
     # hide_parameters: an error message never carries the values (names, e-mails, texts)
     # A fixed pool (no overflow): N workers open at most N × (pool + chat locks) connections,
