@@ -95,7 +95,7 @@ async def test_a_notice_failing_for_long_does_not_hold_its_chat(app, clock):
             await outbox.enqueue(s, citizen_id=None, kind="status", targets=[("telegram", "7")],
                                  text=f"Статус {n}", not_before=clock.now)
         await s.execute(update(OutboxMessage).where(OutboxMessage.text == "Статус 1").values(attempts=5))
-    d["telegram"].fail = [RetryLater("502 Bad Gateway")]
+    d["telegram"].fail = [RetryLater("502 Bad Gateway", None)]  # no hint: the 6th backoff, 160 s
     await sender(app, d).drain()
     assert d["telegram"].texts() == ["Статус 2"]
 
