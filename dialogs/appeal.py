@@ -8,6 +8,7 @@ from core.events import Button, Reply
 from core.privacy import personal
 from dialogs import drafts
 from dialogs.appeal_files import accept_files, save_file  # noqa: F401  (used by other flows too)
+from dialogs import appeal_rules as rules
 from dialogs.appeal_rules import identify_button, kind_line, over_limit
 from dialogs.context import NAV_MENU, Context, Step, column, nav_row, step
 from services import appeal_rules, appeals, citizens, deadlines, lifecycle, personal_data
@@ -210,8 +211,7 @@ class Email(Step):
 
     async def on_text(self, ctx: Context, text: str) -> str | None:
         # 59-FZ art. 7 p. 3 (547-FZ): one mailbox, in .ru/.рф/.su for an appeal under the law.
-        kind = await appeal_rules.kind_for(ctx.session, ctx.citizen.id)
-        email, problem = appeal_rules.email_problem(text, kind)
+        email, problem = appeal_rules.email_problem(text, await rules.kind(ctx))
         if problem:
             ctx.note(problem)
             return None
@@ -278,9 +278,7 @@ class ExtraChannel(Step):
         ctx.data["extra_channel"] = choice[payload]
         if ctx.data.pop("return_to", None):
             return "appeal.summary"
-        seen = await personal_data.has_seen(ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE,
-                                            T.PRIVACY_NOTICE_VERSION)
-        return "appeal.summary" if seen else "appeal.consent"
+        return "appeal.summary" if await rules.privacy_seen(ctx) else "appeal.consent"
 
 
 @step
@@ -298,8 +296,7 @@ class PrivacyNoticeStep(Step):
     async def on_button(self, ctx: Context, payload: str) -> str | None:
         if payload != "privacy:ok":
             return None
-        await personal_data.shown(ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION,
-                                  ctx.event.channel, ctx.now())
+        await rules.privacy_shown(ctx)
         return "appeal.summary"
 
 
@@ -347,8 +344,7 @@ class Summary(Step):
         """Identified since the address was given: a foreign e-mail is refused now (art. 7 p. 3)."""
         if ctx.data.get("answer_channel") != "email":
             return False
-        kind = await appeal_rules.kind_for(ctx.session, ctx.citizen.id)
-        _, problem = appeal_rules.email_problem(ctx.data.get("answer_address", ""), kind)
+        _, problem = appeal_rules.email_problem(ctx.data.get("answer_address", ""), await rules.kind(ctx))
         if problem:
             ctx.note(problem)
             ctx.data["return_to"] = "appeal.summary"
@@ -361,7 +357,7 @@ class Summary(Step):
         d, cal, limits = ctx.data, ctx.deps.calendar, ctx.profile.limits
         if await over_limit(ctx):  # the summary again, the draft as it was
             return "appeal.summary"
-        identified = await appeal_rules.kind_for(ctx.session, ctx.citizen.id) == appeals.APPEAL
+        identified = await rules.kind(ctx) == appeals.APPEAL
         extra = d.get("extra_channel")
         draft = appeals.Draft(
             topic=d["topic"], need=d["need"], text=d["text"], full_name=d["name"],
@@ -374,6 +370,7 @@ class Summary(Step):
             deadline_for=lambda day: deadlines.shown(cal, day, limits.deadline_shift),
             answer_days=limits.answer_days if identified else (limits.message_answer_days or limits.answer_days),
             redirect_days=limits.redirect_days, identified=identified,
+            repeat_of=await appeal_rules.repeat_of(ctx.session, ctx.citizen.id, draft.topic, draft.text),
         )
         await citizens.remember_contacts(ctx.session, ctx.citizen, draft)
         await lifecycle.registered(ctx.session, appeal, profile=ctx.profile, now=ctx.now(),
@@ -388,7 +385,7 @@ class Done(Step):
     name = "appeal.done"
 
     async def show(self, ctx: Context) -> Reply:
-        appeal = await appeals.owned(ctx.session, ctx.citizen.id, appeal_id=ctx.data.get("registered"))
+        appeal = await appeals.own_row(ctx.session, ctx.citizen.id, ctx.data.get("registered"))
         buttons = [[Button(T.MENU_MINE, "menu:mine"), Button(T.MENU, NAV_MENU)]]
         if appeal is None:
             return Reply(T.MENU_PROMPT, buttons)

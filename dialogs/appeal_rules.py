@@ -10,7 +10,7 @@ import texts as T
 from core.events import Button, Reply
 from core.privacy import personal
 from dialogs.context import NAV_MENU, Context, Step, global_button, row_id, step
-from services import appeal_rules, appeals, lifecycle, verification
+from services import appeal_rules, appeals, lifecycle, personal_data, verification
 from services.identification import IdentificationError
 from services.profile import filled
 
@@ -42,9 +42,31 @@ def form_suffix(ctx: Context) -> str:
     return T.IDENTIFY_FORM.format(url=url) if filled(url) else ""
 
 
+async def verified_as(ctx: Context) -> str | None:
+    """As whom the person is identified (None: not identified), cached on the hot path."""
+    return await ctx.fact("verified_as", lambda: appeal_rules.verified_as(ctx.session, ctx.citizen.id))
+
+
+async def kind(ctx: Context) -> str:
+    """An appeal under 59-FZ from an identified citizen, else a message (art. 4, 7)."""
+    return appeals.APPEAL if await verified_as(ctx) is not None else appeals.MESSAGE
+
+
+async def privacy_seen(ctx: Context) -> bool:
+    """Whether the person saw this version of the privacy notice (152-FZ art. 14, 18)."""
+    return await ctx.fact(f"seen:{personal_data.PRIVACY_NOTICE}:{T.PRIVACY_NOTICE_VERSION}", lambda: personal_data.has_seen(
+        ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION))
+
+
+async def privacy_shown(ctx: Context) -> None:
+    await personal_data.shown(ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION,
+                              ctx.event.channel, ctx.now())
+    ctx.facts[f"seen:{personal_data.PRIVACY_NOTICE}:{T.PRIVACY_NOTICE_VERSION}"] = True
+
+
 async def identified_line(ctx: Context) -> str:
-    found = await appeal_rules.verification(ctx.session, ctx.citizen.id)
-    return T.IDENTIFIED_AS.format(name=found.full_name) if found else T.IDENTIFIED_NOT
+    name = await verified_as(ctx)
+    return T.IDENTIFIED_AS.format(name=name) if name is not None else T.IDENTIFIED_NOT
 
 
 @global_button("idv:")

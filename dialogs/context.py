@@ -38,6 +38,11 @@ class HeavyNeeded(BaseException):
     step swallows it."""
 
 
+class FactNeeded(HeavyNeeded):
+    """A fact the hot path's cache does not hold yet: this event goes the ordinary way (which
+    learns it); the step is not marked heavy for everyone."""
+
+
 class NotLoaded:
     """What `session`, `citizen` and `identity` are on the hot path: touching it is HeavyNeeded."""
 
@@ -88,10 +93,22 @@ class Context:
     extra: list[Reply] = field(default_factory=list)  # whole messages before the next screen
     kept: dict = field(default_factory=dict)  # the dialog state kept across flows (a draft)
     current: str | None = None  # the step the event arrived at
+    facts: dict = field(default_factory=dict)  # cached facts about the person (`fact`)
 
     @property
     def profile(self) -> Profile:
         return self.deps.profile
+
+    async def fact(self, name: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """A fact about the person that changes only with a write that also bumps their citizen
+        row's version (services call storage `touch`): whether and as whom they are identified,
+        whether they saw a text. From the hot path's cache; else loaded, and cached after commit."""
+        if name in self.facts:
+            return self.facts[name]
+        if self.session is NOT_LOADED:
+            raise FactNeeded(name)
+        value = self.facts[name] = await load()
+        return value
 
     def note(self, text: str) -> None:
         self.notes.append(text)

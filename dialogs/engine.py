@@ -10,7 +10,8 @@ from contextvars import ContextVar
 import texts as T
 from core.events import Inbound, Reply
 from dialogs.context import (
-    GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, NOT_LOADED, STEPS, Context, Deps, HeavyNeeded, ReadOnly,
+    GLOBAL_BUTTONS, NAV_BACK, NAV_CANCEL, NAV_MENU, NOT_LOADED, STEPS, Context, Deps, FactNeeded, HeavyNeeded,
+    ReadOnly,
 )
 from services import inbox, intake
 from services.addresses import clean_text
@@ -83,6 +84,7 @@ class Engine:
                 data = copy_state(person.data)  # a fresh object, so any change is saved
                 ctx = Context(session, self.deps, identity.citizen, identity, event, data.get("flow", {}))
                 ctx.staff = person.staff
+                ctx.facts = self.store.facts(event.channel, event.user_id, person)
                 target, replies = await self._turn(ctx, data, person.step)
                 await self.store.save(session, person, target, data)
                 for other in (r for r in replies if r.to is not None):
@@ -90,7 +92,7 @@ class Engine:
                 mine = [r for r in replies if r.to is None]
                 if update_key is not None:  # kept on the inbox row until shown (services/inbox.py)
                     await inbox.owe(session, event.channel, update_key, mine)
-            self.store.committed(event.channel, event.user_id, person)
+            self.store.committed(event.channel, event.user_id, person, ctx.facts)
             return mine
 
     def _light_candidate(self, event: Inbound):
@@ -106,9 +108,11 @@ class Engine:
     async def _light(self, event: Inbound, cached, update_key: str | None):
         data = copy_state(cached.data)
         ctx = Context(NOT_LOADED, self.deps, ReadOnly(cached.citizen), ReadOnly(cached.identity), event,
-                      data.get("flow", {}))
+                      data.get("flow", {}), facts=cached.facts)
         try:
             target, replies = await self._turn(ctx, data, cached.step)
+        except FactNeeded:  # this person's fact is not known yet: the ordinary path learns it
+            return AGAIN
         except HeavyNeeded:
             self._learn(cached.step, event)
             return AGAIN

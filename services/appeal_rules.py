@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from services import notices
 from services.addresses import national_domain, parse_email
-from services.appeals import APPEAL, EARLY_STATUSES, MESSAGE
+from services.appeals import APPEAL, EARLY_STATUSES
 from services.notices import ANSWERS, STAFF, STATUS, Kind
-from storage.models import Appeal, AppealEvent
+from storage.models import Appeal
 from storage.repos import appeal_rules as rows
 import texts as T
 
@@ -42,8 +42,10 @@ async def verification(session, citizen_id: int):
     return await rows.latest_verification(session, citizen_id)
 
 
-async def kind_for(session, citizen_id: int) -> str:
-    return APPEAL if await verification(session, citizen_id) is not None else MESSAGE
+async def verified_as(session, citizen_id: int) -> str | None:
+    """The name the citizen was identified as ("" if the provider gave none), or None."""
+    found = await verification(session, citizen_id)
+    return None if found is None else (found.full_name or "")
 
 
 def email_problem(text: str, kind: str) -> tuple[str | None, str | None]:
@@ -66,13 +68,11 @@ def same_matter(a: str, b: str) -> bool:
     return shorter > 0 and len(wa & wb) / shorter >= REPEAT_OVERLAP
 
 
-async def link_repeat(session, appeal: Appeal) -> Appeal | None:
-    """Art. 11 p. 5: link a new appeal to the same person's latest one on the same matter."""
-    for earlier in await rows.earlier_on_topic(session, appeal.citizen_id, appeal.topic, appeal.id):
-        if same_matter(earlier.text, appeal.text):
-            appeal.repeat_of_id = earlier.id
-            session.add(AppealEvent(appeal_id=appeal.id, at=appeal.registered_at + timedelta(microseconds=2),
-                                    actor="system", action="repeat", note=earlier.number))
+async def repeat_of(session, citizen_id: int, topic: str, text: str) -> Appeal | None:
+    """Art. 11 p. 5: the same person's latest appeal on the same matter, which a new appeal with
+    this topic and text repeats (services/appeals.py `register` links them)."""
+    for earlier in await rows.earlier_on_topic(session, citizen_id, topic):
+        if same_matter(earlier.text, text):
             return earlier
     return None
 

@@ -49,14 +49,15 @@ async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
 async def register(
     session: AsyncSession, *, citizen_id: int, channel: str, draft: Draft, prefix: str,
     tz: ZoneInfo, deadline_for, now: datetime, identified: bool = False, answer_days: int | None = None,
-    redirect_days: int = 7,
+    redirect_days: int = 7, repeat_of: Appeal | None = None,
 ) -> Appeal:
     """Store the appeal with its first history entries. A text the screen flags is registered
     like any other and waits for an official's decision (art. 11 p. 3: the body *may* leave it
     unanswered); nothing tells the citizen before that.
 
     With `answer_days`, the statutory day is registration + answer_days and `deadline_for(day)`
-    gives the date shown for it; without, `deadline_for(registration day)` gives the date shown."""
+    gives the date shown for it; without, `deadline_for(registration day)` gives the date shown.
+    `repeat_of`: the same person's earlier appeal on the same matter (art. 11 p. 5), linked."""
     local_today = now.astimezone(tz).date()
     verdict = screen(draft.text)
     statutory = local_today + timedelta(days=answer_days) if answer_days is not None else None
@@ -81,16 +82,19 @@ async def register(
         statutory_deadline=statutory,
         deadline=deadline_for(statutory if statutory is not None else local_today),
         redirect_by=local_today + timedelta(days=redirect_days),
+        repeat_of_id=repeat_of.id if repeat_of is not None else None,
     )
+    events = [AppealEvent(at=now, actor="citizen", actor_id=citizen_id, action="registered", status_to=REGISTERED)]
+    if verdict.flagged:
+        events.append(AppealEvent(at=now + timedelta(microseconds=1), actor="system", action="screened",
+                                  note=verdict.category))
+    if repeat_of is not None:
+        events.append(AppealEvent(at=now + timedelta(microseconds=2), actor="system", action="repeat",
+                                  note=repeat_of.number))
+    appeal.events = events  # one flush writes the appeal and its history
     session.add(appeal)
     await session.flush()
-    session.add(AppealEvent(appeal_id=appeal.id, at=now, actor="citizen", actor_id=citizen_id,
-                            action="registered", status_to=REGISTERED))
-    if verdict.flagged:
-        session.add(AppealEvent(appeal_id=appeal.id, at=now + timedelta(microseconds=1),
-                                actor="system", action="screened", note=verdict.category))
     await rows.attach_files(session, draft.file_ids, citizen_id, appeal.id)
-    await session.flush()
     return appeal
 
 
@@ -125,6 +129,15 @@ async def owned(session: AsyncSession, citizen_id: int, *, appeal_id: int | None
                 number: str | None = None) -> Appeal | None:
     """An appeal with its history and files, only if it belongs to this citizen."""
     return await rows.owned(session, citizen_id, appeal_id=appeal_id, number=number)
+
+
+async def own_row(session: AsyncSession, citizen_id: int, appeal_id: object) -> Appeal | None:
+    """The appeal's own columns (no history or files), only if it belongs to this citizen; an
+    appeal this transaction holds is not read again."""
+    if not isinstance(appeal_id, int) or not 0 < appeal_id < 2**31:
+        return None
+    appeal = await session.get(Appeal, appeal_id)
+    return appeal if appeal is not None and appeal.citizen_id == citizen_id else None
 
 
 async def for_staff(session: AsyncSession, appeal_id: int) -> Appeal | None:

@@ -33,6 +33,7 @@ class Person:
     step: str | None
     data: dict
     _state: DialogState
+    citizen_as_read: tuple | None = None  # (id, version) before this event's changes
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Cached:
     version: int
     citizen: dict  # the citizen's and the identity's columns, read-only on the hot path
     identity: dict
+    facts: dict = dataclasses.field(default_factory=dict)  # true while citizen_version is (Context.fact)
 
     @property
     def citizen_version(self) -> int:
@@ -73,7 +75,7 @@ class DialogStore:
         if state is None:
             state = DialogState(identity_id=identity.id, step=None, data={})
             session.add(state)
-        return Person(identity, staff, state.step, state.data or {}, state)
+        return Person(identity, staff, state.step, state.data or {}, state, _citizen_key(identity))
 
     async def save(self, session, person: Person, step: str, data: dict) -> None:
         person._state.step, person._state.data = step, data
@@ -82,16 +84,28 @@ class DialogStore:
     def cached(self, channel: str, user_id: str) -> Cached | None:
         return self.cache.get((channel, user_id)) if self.writer is not None else None
 
-    def committed(self, channel: str, user_id: str, person: Person) -> None:
-        """After the ordinary path committed: a citizen is cached, staff never (their screens
-        read the database anyway, and a staff record can change from the CLI)."""
+    def facts(self, channel: str, user_id: str, person: Person) -> dict:
+        """The cached facts about a person the ordinary path has just read, while still true:
+        their citizen row is at the version they were learned at."""
+        cached = self.cache.get((channel, user_id))
+        if cached is None or cached.identity_id != person.identity.id or person.citizen_as_read is None \
+                or (cached.citizen["id"], cached.citizen_version) != person.citizen_as_read:
+            return {}
+        return dict(cached.facts)
+
+    def committed(self, channel: str, user_id: str, person: Person, facts: dict | None = None) -> None:
+        """After the ordinary path committed: a citizen is cached, with the facts about them
+        known in this event; staff never (their screens read the database anyway, and a staff
+        record can change from the CLI)."""
         state = person._state
         if self.writer is None or person.staff is not None or state.version is None:
             self.forget(channel, user_id)
             return
         identity = person.identity
+        if _citizen_key(identity) != person.citizen_as_read:  # this event changed the citizen (or which
+            facts = None  # one it is): a fact may have changed with it; the next steps learn them again
         self._put((channel, user_id), Cached(identity.id, state.step, state.data or {}, state.version,
-                                             rows.columns(identity.citizen), rows.columns(identity)))
+                                             rows.columns(identity.citizen), rows.columns(identity), facts or {}))
 
     def forget(self, channel: str, user_id: str) -> None:
         self.cache.pop((channel, user_id), None)
@@ -124,3 +138,8 @@ class DialogStore:
     async def close(self) -> None:
         if self.writer is not None:
             await self.writer.close()
+
+
+def _citizen_key(identity: Identity) -> tuple | None:
+    citizen = identity.citizen
+    return None if citizen is None or citizen.version is None else (citizen.id, citizen.version)

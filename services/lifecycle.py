@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services import appeal_rules, deadlines, notices, outbox
+from services import deadlines, notices, outbox
 from services.appeals import (ANSWERED, CLARIFICATION, CONFIRMED, FINAL, FLAGGED, IN_WORK, NOT_CONSIDERED,
                               OVERRIDDEN, REDIRECTED, REFUSED, REGISTERED, RETURNED, STOPPED, WITHDRAWN)
 from services.profile import Profile
@@ -214,8 +214,7 @@ async def notify_citizen(session: AsyncSession, appeal: Appeal, kind: str, param
 async def registered(session: AsyncSession, appeal: Appeal, *, profile: Profile, now: datetime,
                      seen_in: tuple[str, str], staff_chat: tuple[str, str] | None = None) -> None:
     """Tell the citizen's other channels (the chat they wrote from already saw it), and staff on
-    duty without the citizen's personal data. A repeat of an earlier appeal is linked first."""
-    await appeal_rules.link_repeat(session, appeal)
+    duty without the citizen's personal data."""
     params = appeal_params(appeal)
     if appeal.status == NOT_CONSIDERED:
         kind = "appeal.not_considered"

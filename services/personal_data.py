@@ -15,6 +15,8 @@ import texts as T
 from services.calendar import WorkCalendar
 from services.profile import Profile, filled
 from storage.personal_data_models import DataRequest, TextShown
+from storage.models import Citizen
+from storage.repos import people
 from storage.repos import personal_data as rows
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,9 @@ ANSWER_WORKING_DAYS = 10  # 152-FZ art. 14 part 7, art. 20 part 1 (as amended in
 async def shown(session, citizen_id: int, text: str, version: str, channel: str, now: datetime) -> None:
     """Record that the person saw this version of a text."""
     session.add(TextShown(citizen_id=citizen_id, text=text, version=version, channel=channel, at=now))
+    citizen = await session.get(Citizen, citizen_id)
+    if citizen is not None:
+        people.touch(citizen)  # workers' cached «has seen» facts are stale
     await session.flush()
 
 

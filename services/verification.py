@@ -14,6 +14,7 @@ from services.notices import STATUS, Kind
 from storage.appeal_rules_models import LoginAttempt, Verification
 from storage.models import Citizen
 from storage.repos import appeal_rules as rows
+from storage.repos import people
 import texts as T
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ async def bind(session, identified: Identified, *, profile, now: datetime) -> Ve
                        assurance_level=identified.assurance_level, verified_at=now)
     session.add(row)
     citizen.full_name = identified.full_name
+    people.touch(citizen)  # workers' cached «identified as» facts are stale, even with the same name
     level = T.IDENTIFIED_LEVEL.format(level=identified.assurance_level) if identified.assurance_level else ""
     if channel and user_id:
         notices.add(session, notices.Renderer(profile), "citizen.identified", targets=[(channel, user_id)],

@@ -33,9 +33,8 @@ async def latest_verification(session: AsyncSession, citizen_id: int) -> Verific
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def earlier_on_topic(session: AsyncSession, citizen_id: int, topic: str, before_id: int,
-                           limit: int = 10) -> list[Appeal]:
-    stmt = (select(Appeal).where(Appeal.citizen_id == citizen_id, Appeal.topic == topic, Appeal.id < before_id)
+async def earlier_on_topic(session: AsyncSession, citizen_id: int, topic: str, limit: int = 10) -> list[Appeal]:
+    stmt = (select(Appeal).where(Appeal.citizen_id == citizen_id, Appeal.topic == topic)
             .order_by(Appeal.id.desc()).limit(limit))
     return list((await session.execute(stmt)).scalars())
 

@@ -8,15 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from storage.models import Appeal, AppealCounter, AppealEvent, StoredFile
-from storage.upsert import insert_ignore
+from storage.upsert import insert_for
 
 
 async def next_seq(session: AsyncSession, year: int) -> int:
-    """Sequential per year, never reused: the counter row is locked by the update."""
-    await insert_ignore(session, AppealCounter, year=year, last=0)
-    return (await session.execute(
-        update(AppealCounter).where(AppealCounter.year == year)
-        .values(last=AppealCounter.last + 1).returning(AppealCounter.last))).scalar_one()
+    """Sequential per year, never reused: one statement creates or bumps the year's counter,
+    and its row stays locked until the transaction ends."""
+    insert = insert_for(session)(AppealCounter).values(year=year, last=1)
+    return (await session.execute(insert.on_conflict_do_update(
+        index_elements=[AppealCounter.year], set_={"last": AppealCounter.last + 1})
+        .returning(AppealCounter.last))).scalar_one()
 
 
 async def attach_files(session: AsyncSession, file_ids: list[int], citizen_id: int, appeal_id: int,

@@ -8,6 +8,7 @@ from sqlalchemy import and_, delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import flag_modified
 
 from storage.models import (Appeal, Base, ChannelCursor, Citizen, Consent, DialogState, Identity, LinkAttempt,
                             LinkCode, ProcessedUpdate, Staff, StaffIdentity, Visit)
@@ -42,6 +43,13 @@ async def person(session: AsyncSession, channel: str, user_id: str):
             .where(Identity.channel == channel, Identity.external_id == user_id)
             .with_for_update(of=Identity))  # PostgreSQL: one event of a person at a time, any worker
     return (await session.execute(stmt)).first()
+
+
+def touch(citizen: Citizen) -> None:
+    """Bump the citizen row's version in this transaction although no column changes: a fact
+    about them that workers cache (identified or not, a text seen: dialogs/context.py `fact`)
+    changed with it."""
+    flag_modified(citizen, "created_at")
 
 
 def columns(row) -> dict:
@@ -97,6 +105,7 @@ async def merge(session: AsyncSession, source_id: int, target_id: int) -> None:
     for field in ("full_name", "email", "phone", "postal_address", "notify_channel"):
         if getattr(target, field) is None:
             setattr(target, field, getattr(source, field))
+    touch(target)  # the source's verifications and texts seen are the target's now
     await session.execute(delete(Citizen).where(Citizen.id == source_id))
 
 

@@ -10,8 +10,12 @@ from admin_cli.__main__ import build_parser
 from admin_cli.__main__ import run as admin_run
 from bot.app import build_app
 from core.events import Inbound
+from services import verification
+from services.identification import Identified
 from storage.models import Identity
+from storage.personal_data_models import TextShown
 from tests.conftest import Chat, make_settings
+from tests.journey import submit_appeal
 
 
 async def test_a_known_citizens_menu_steps_take_the_hot_path_and_survive_a_restart(db_url, tmp_path, clock):
@@ -82,3 +86,54 @@ async def test_a_hot_step_redelivered_before_it_was_shown_gets_the_same_replies(
     assert again is not None and [r.text for r in again] == [r.text for r in first]
     await app.finish("telegram", "701")
     assert await app.engine.handle(pressed, update_key="701") is None  # finished: handled once
+
+
+async def to_email_step(chat) -> None:
+    await chat.command("start")
+    await chat.press("Подать обращение")
+    await chat.press("Содержание дома")
+    await chat.press("Устранить нарушение")
+    await chat.say("Во дворе дома 9 не вывозят мусор третью неделю.")
+    await chat.press("Далее")
+    await chat.say("Иванова Мария Петровна")
+    await chat.press("Электронная почта")
+
+
+async def test_identified_on_the_web_page_meanwhile_the_answer_address_follows_the_law_at_once(app, chat, clock):
+    """59-FZ art. 7 p. 3 (547-FZ): an identified citizen's answer e-mail is in .ru/.рф/.su. Whether
+    they are identified is cached with their state, so the e-mail step takes the hot path; the
+    identity page's write (the web role, another process) makes that stale, even when the
+    verified name is the one already on file."""
+    await submit_appeal(chat)  # a message; their name and e-mail are kept on file
+    await submit_appeal(chat, text="Во дворе дома 9 не вывозят мусор третью неделю.")  # «not identified» cached
+    await to_email_step(chat)
+    light = app.engine.light_count
+    text = await chat.say("ivanova@gmail.com")  # a message may be answered at any valid address
+    assert "дублировать" in text.lower() and app.engine.light_count == light + 1
+    await chat.press("Назад")
+    async with app.sessionmaker() as s, s.begin():
+        await verification.bind(s, Identified(
+            subject="esia-7", full_name="Иванова Мария Петровна", assurance_level="trusted", raw_claims={},
+            citizen_ref=f"1:telegram:{chat.user_id}"), profile=app.profile, now=clock())
+    text = await chat.say("ivanova@gmail.com")
+    assert "российской зоне — .ru, .рф или .su" in text
+
+
+async def test_the_privacy_notice_seen_is_remembered_per_person_not_per_step(app, clock):
+    """152-FZ art. 18: the notice is shown once per person and version. That they saw it is
+    cached with their state; a person who has not seen it is still shown it, and nobody's
+    «seen» is taken for another's."""
+    first, second = Chat(app, "5001", "telegram"), Chat(app, "5002", "telegram")
+    await submit_appeal(first)
+    assert "Понятно, дальше" not in (await to_extra(first))  # seen: straight to the summary
+    assert "Понятно, дальше" in (await to_extra(second))
+    async with app.sessionmaker() as s:
+        shown = (await s.execute(select(TextShown.citizen_id))).scalars().all()
+    assert len(shown) == 1
+
+
+async def to_extra(chat) -> str:
+    await to_email_step(chat)
+    await chat.say("ivanova@example.ru")
+    await chat.press("Да, дублировать сюда")
+    return chat.labels

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from services.lifecycle import IllegalMove
 from storage.appeal_rules_models import Verification
-from storage.models import AppealEvent
+from storage.models import AppealEvent, Citizen
+from storage.repos import people
 from tests.conftest import Chat
 from tests.journey import submit_appeal
 from tests.outbox_helpers import act, add_staff, appeal, outbox_rows
@@ -26,6 +27,7 @@ def set_limits(app, **limits):
 async def verify(app, citizen_id=1, name="Иванова Мария Петровна"):
     async with app.sessionmaker() as s, s.begin():
         s.add(Verification(citizen_id=citizen_id, subject="esia-1", full_name=name, assurance_level="trusted"))
+        people.touch(await s.get(Citizen, citizen_id))  # as the identity page does (services/verification.py)
 
 
 async def kinds_of_notices(app):
