@@ -13,8 +13,9 @@ Bots, both doing the same platform work on the same mix of events:
         messages.sendMessageEventAnswer plus a messages.send with an inline keyboard of seven
         callback buttons; a text (message_new) with a messages.send with that keyboard
   full  VKChannel(app) over bot.app.App (engine, SQLite in a temporary directory): menu
-        navigation with callback buttons and appeal steps (presses and texts, each cycle
-        registering an appeal)
+        navigation with callback buttons (the steps of bench_telegram), «Мои обращения» and
+        back (a database read every other event), and appeal steps (presses and texts, each
+        cycle registering an appeal)
 Echo and full alternate per scenario, several rounds; the fake is reset between cases.
 
     --adapter        also run the channel with a canned reply (no database): the adapter's own cost
@@ -52,9 +53,10 @@ APPEAL_STEPS = [
     ("say", "ivanova@example.ru"), ("press", "Да, дублировать сюда"), ("consent", "Понятно, дальше"),
     ("press", "Отправить"), ("press", "Главное меню"),
 ]
-MENU_STEPS = [("press", "Справка и контакты"), ("press", "Главное меню"), ("press", "Мои обращения"),
-              ("press", "Главное меню")]
-SCENARIOS = {"menu": MENU_STEPS, "appeal": APPEAL_STEPS}
+MENU_STEPS = [("press", "Справка и контакты"), ("press", "Как подать обращение?"), ("press", "Назад"),
+              ("press", "Главное меню")]  # as in bench_telegram
+MINE_STEPS = [("press", "Мои обращения"), ("press", "Главное меню")]  # a read of the person's appeals, then home
+SCENARIOS = {"menu": MENU_STEPS, "mine": MINE_STEPS, "appeal": APPEAL_STEPS}
 ECHO_LABELS = ["Подать обращение", "Мои обращения", "Запись на приём", "Справка и контакты",
                "Статус по номеру", "Настройки", "Главное меню"]
 ECHO_TEXT = "Вы на экране {n}. Выберите, что сделать дальше: кнопки ниже ведут к разделам помощи."
