@@ -108,7 +108,7 @@ class Engine:
     async def _light(self, event: Inbound, cached, update_key: str | None):
         data = copy_state(cached.data)
         ctx = Context(NOT_LOADED, self.deps, ReadOnly(cached.citizen), ReadOnly(cached.identity), event,
-                      data.get("flow", {}), facts=cached.facts)
+                      data.get("flow", {}), facts=dict(cached.facts), read_fact=self.store.read_fact)
         try:
             target, replies = await self._turn(ctx, data, cached.step)
         except FactNeeded:  # this person's fact is not known yet: the ordinary path learns it
@@ -121,7 +121,7 @@ class Engine:
             return AGAIN
         owed = inbox.dump_replies(replies) if update_key is not None else None
         saved = await self.store.save_light(event.channel, event.user_id, cached, target, data, update_key,
-                                            owed, self.deps.clock())
+                                            owed, self.deps.clock(), ctx.facts)
         return replies if saved else AGAIN
 
     def _learn(self, step: str | None, event: Inbound) -> None:

@@ -111,7 +111,7 @@ class DialogStore:
         self.cache.pop((channel, user_id), None)
 
     async def save_light(self, channel: str, user_id: str, cached: Cached, step: str, data: dict,
-                         update_key: str | None, replies: list | None, now) -> bool:
+                         update_key: str | None, replies: list | None, now, facts: dict | None = None) -> bool:
         """One write; True when done (and the cache follows). False when the row changed since
         it was cached (dropped from the cache) or the update was handled before, or the write
         failed: the engine then handles the event the ordinary way."""
@@ -124,10 +124,19 @@ class DialogStore:
             log.exception("the hot path's write failed; the event is handled the ordinary way")
             outcome = hot.STALE
         if outcome == hot.OK:
-            self._put((channel, user_id), dataclasses.replace(cached, step=step, data=data, version=cached.version + 1))
+            self._put((channel, user_id), dataclasses.replace(cached, step=step, data=data, version=cached.version + 1,
+                                                              facts=cached.facts if facts is None else facts))
         elif outcome == hot.STALE:
             self.forget(channel, user_id)
         return outcome == hot.OK
+
+    async def read_fact(self, name: str, citizen_id: int) -> tuple[bool, object]:
+        """A fact about a citizen read for the hot path with one plain statement: (found, value)."""
+        try:
+            return await self.writer.fact(name, citizen_id)
+        except Exception:
+            log.warning("the hot path could not read a fact; the event is handled the ordinary way", exc_info=True)
+            return False, None
 
     def _put(self, key: tuple[str, str], value: Cached) -> None:
         self.cache[key] = value

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -74,8 +75,35 @@ class HotWriter:
     async def run(self, job: list) -> str:
         raise NotImplementedError
 
+    async def fact(self, name: str, citizen_id: int) -> tuple[bool, object]:
+        """(True, value) of a fact about a citizen (dialogs/context.py `fact`), read with one plain
+        statement; (False, None) for a fact this writer cannot read."""
+        query = fact_query(name, citizen_id)
+        if query is None:
+            return False, None
+        sql, args, convert = query
+        return True, convert(await self.fetch_row(sql, args))
+
+    async def fetch_row(self, sql: str, args: list):
+        raise NotImplementedError
+
     async def close(self) -> None:
         pass
+
+
+def fact_query(name: str, citizen_id: int):
+    """The facts the hot path reads itself: the same answers as their ORM loaders
+    (services/appeal_rules.py `verified_as`, services/personal_data.py `has_seen`). SQL with
+    "?" placeholders; (SQL, arguments, conversion of the first row or None)."""
+    if name == "verified_as":
+        return ("SELECT full_name FROM verifications WHERE citizen_id = ? ORDER BY verified_at DESC, id DESC "
+                "LIMIT 1", [citizen_id], lambda row: None if row is None else (row[0] or ""))
+    kind, _, rest = name.partition(":")
+    text, _, version = rest.partition(":")
+    if kind == "seen" and text and version:
+        return ("SELECT 1 FROM texts_shown WHERE citizen_id = ? AND text = ? AND version = ? LIMIT 1",
+                [citizen_id, text, version], lambda row: row is not None)
+    return None
 
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -133,6 +161,13 @@ class PgWriter(HotWriter):
                 return OK if status.endswith(" 1") else DUPLICATE
             await conn.execute(PG_SQL["finish"], params["chan"], params["key"])
             return OK
+
+    async def fetch_row(self, sql: str, args: list):
+        numbered = iter(range(1, len(args) + 1))
+        sql = re.sub(r"\?", lambda _: f"${next(numbered)}", sql)
+        pool = await self._pool()
+        async with pool.acquire() as conn:
+            return await conn.fetchrow(sql, *args)
 
     async def close(self) -> None:
         await self.raw.close()
@@ -234,6 +269,11 @@ class SqliteWriter(HotWriter):
             raise
         self.commits += 1
         return results
+
+    async def fetch_row(self, sql: str, args: list):
+        """A read in the loop's thread (WAL: it never waits for a writer); a lock or any error
+        is the caller's, who then reads the ordinary way."""
+        return self._quick().execute(sql, args).fetchone()
 
     def _write_patiently(self, jobs: list[list]) -> list[str]:
         if self.patient is None:
