@@ -1,17 +1,18 @@
 """The hot path's writes (issue 18): an ordinary dialog step, an inbox row kept or finished —
 a few statements in one transaction, without the ORM's unit of work.
 
-A job is a list of (statement name, parameters, outcome): when a statement with an outcome
-changes no row, the job stops there, its statements are undone and that outcome is its result
-("stale": the state changed since it was read; "duplicate": the update was handled before);
-otherwise "ok".
+A job is a list of (statement name, parameters, outcome): when its first statement changes no
+row, the job stops there and its outcome is the result ("stale": the state changed since it
+was read, or the update was handled before; "duplicate": the update is stored already);
+otherwise "ok". Only a job's first statement has an outcome, so a job that stops has changed
+nothing, and no job needs a savepoint of its own.
 
 SQLite: plain sqlite3, run in the event loop's thread — a transaction of these statements costs
 about 25 µs, less than a hop to a worker thread — under the process's writer gate, so it never
 writes beside an ORM session of this process; the jobs queued meanwhile are committed together
-(group commit), each in a savepoint of its own. When another process holds the database, the
-batch goes to a writer thread that waits for it (busy_timeout), so the loop never blocks on a
-lock. PostgreSQL: each job is one statement (one round trip) in plain asyncpg.
+(group commit), and a job of one statement alone runs without BEGIN and COMMIT. When another
+process holds the database, the batch goes to a writer thread that waits for it
+(busy_timeout), so the loop never blocks on a lock. PostgreSQL: each job is one statement (one round trip) in plain asyncpg.
 """
 from __future__ import annotations
 
@@ -54,16 +55,16 @@ class HotWriter:
     async def step(self, *, identity_id: int, version: int, citizen_id: int, citizen_version: int, step: str,
                    data: dict, channel: str, update_key: str | None, replies: list | None, now: datetime) -> str:
         """The dialog state of one ordinary step, the update recorded as handled and its
-        replies kept on its inbox row: "ok", "stale" (the state, the citizen's row or which
-        citizen the identity belongs to changed) or "duplicate"."""
-        job = [("save_state", {"iid": identity_id, "ver": version, "new_step": step, "new_data": data,
-                               "next_version": version + 1, "at": utcnow(), "cid": citizen_id,
-                               "cver": citizen_version}, STALE)]
-        if update_key is not None:
-            key = {"chan": channel, "key": update_key[:64]}
-            job.append(("record", {**key, "now": now}, DUPLICATE))
-            job.append(("owe", {**key, "owed": replies}, None))
-        return await self.run(job)
+        replies kept on its inbox row: "ok", or "stale" (the state, the citizen's row or which
+        citizen the identity belongs to changed, or the update was handled before: the ordinary
+        path then tells which)."""
+        state = {"iid": identity_id, "ver": version, "new_step": step, "new_data": data,
+                 "next_version": version + 1, "at": utcnow(), "cid": citizen_id, "cver": citizen_version}
+        if update_key is None:
+            return await self.run([("save_state", state, STALE)])
+        key = {"chan": channel, "key": update_key[:64]}  # saved only if the update was never handled
+        return await self.run([("save_state+", {**state, **key}, STALE), ("record", {**key, "now": now}, None),
+                               ("owe", {**key, "owed": replies}, None)])
 
     async def keep(self, channel: str, key: str, chat: str, body: str, now: datetime) -> bool:
         params = {"chan": channel, "key": key[:64], "chat_id": chat[:64], "raw": body, "now": now}
@@ -147,7 +148,7 @@ class PgWriter(HotWriter):
         pool = await self._pool()
         async with pool.acquire() as conn:
             name, params, _ = job[0]
-            if name == "save_state":
+            if name.startswith("save_state"):
                 args = [params["new_step"], self.json(params["new_data"]), params["next_version"],
                         self.time(params["at"]), params["iid"], params["ver"], params["cid"], params["cver"]]
                 if len(job) == 1:
@@ -183,15 +184,18 @@ def _sqlite_statements() -> dict:
     """name -> (SQL, [(parameter, conversion)]) in the order of the placeholders."""
     s, d, i = STATE.c, DONE.c, INBOX.c
     key = [("chan", _binder(i.channel)), ("key", _binder(i.update_key))]
+    save = ("UPDATE dialog_states SET step = ?, data = ?, version = ?, updated_at = ? "
+            "WHERE identity_id = ? AND version = ? AND EXISTS (SELECT 1 FROM identities "
+            "JOIN citizens ON citizens.id = identities.citizen_id WHERE identities.id = ? "
+            "AND identities.citizen_id = ? AND citizens.version = ?)")
+    save_binds = [("new_step", _binder(s.step)), ("new_data", _binder(s.data)),
+                  ("next_version", _binder(s.version)), ("at", _binder(s.updated_at)),
+                  ("iid", _binder(s.identity_id)), ("ver", _binder(s.version)), ("iid", _binder(s.identity_id)),
+                  ("cid", _binder(s.identity_id)), ("cver", _binder(s.version))]
     return {
-        "save_state": ("UPDATE dialog_states SET step = ?, data = ?, version = ?, updated_at = ? "
-                       "WHERE identity_id = ? AND version = ? AND EXISTS (SELECT 1 FROM identities "
-                       "JOIN citizens ON citizens.id = identities.citizen_id WHERE identities.id = ? "
-                       "AND identities.citizen_id = ? AND citizens.version = ?)",
-                       [("new_step", _binder(s.step)), ("new_data", _binder(s.data)),
-                        ("next_version", _binder(s.version)), ("at", _binder(s.updated_at)),
-                        ("iid", _binder(s.identity_id)), ("ver", _binder(s.version)), ("iid", _binder(s.identity_id)),
-                        ("cid", _binder(s.identity_id)), ("cver", _binder(s.version))]),
+        "save_state": (save, save_binds),
+        "save_state+": (save + " AND NOT EXISTS (SELECT 1 FROM processed_updates WHERE channel = ? AND update_key = ?)",
+                        [*save_binds, *key]),
         "record": ("INSERT INTO processed_updates (channel, update_key, processed_at) VALUES (?, ?, ?) "
                    "ON CONFLICT DO NOTHING", [*key, ("now", _binder(d.processed_at))]),
         "owe": ("UPDATE inbox SET replies = ? WHERE channel = ? AND update_key = ?",
@@ -247,28 +251,25 @@ class SqliteWriter(HotWriter):
             self.draining = False
 
     def _write(self, conn: sqlite3.Connection, jobs: list[list]) -> list[str]:
-        results = []
+        self.commits += 1
+        if len(jobs) == 1 and len(jobs[0]) == 1:  # one statement is a transaction of its own
+            return [self._job(conn, jobs[0])]
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for job in jobs:
-                conn.execute("SAVEPOINT job")
-                result = OK
-                for name, params, outcome in job:
-                    sql, binds = self.statements[name]
-                    if conn.execute(sql, [bind(params[p]) for p, bind in binds]).rowcount == 0 and outcome:
-                        result = outcome
-                        break
-                if result != OK:
-                    conn.execute("ROLLBACK TO job")
-                conn.execute("RELEASE job")
-                results.append(result)
+            results = [self._job(conn, job) for job in jobs]
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        self.commits += 1
         return results
+
+    def _job(self, conn: sqlite3.Connection, job: list) -> str:
+        for name, params, outcome in job:
+            sql, binds = self.statements[name]
+            if conn.execute(sql, [bind(params[p]) for p, bind in binds]).rowcount == 0 and outcome:
+                return outcome  # only a first statement has an outcome: nothing to undo
+        return OK
 
     async def fetch_row(self, sql: str, args: list):
         """A read in the loop's thread (WAL: it never waits for a writer); a lock or any error
