@@ -68,9 +68,10 @@ def same_matter(a: str, b: str) -> bool:
     return shorter > 0 and len(wa & wb) / shorter >= REPEAT_OVERLAP
 
 
-async def repeat_of(session, citizen_id: int, topic: str, text: str) -> Appeal | None:
+async def repeat_of(session, citizen_id: int, topic: str, text: str):
     """Art. 11 p. 5: the same person's latest appeal on the same matter, which a new appeal with
-    this topic and text repeats (services/appeals.py `register` links them)."""
+    this topic and text repeats (services/appeals.py `register` links them): its id and
+    number, or None."""
     for earlier in await rows.earlier_on_topic(session, citizen_id, topic):
         if same_matter(earlier.text, text):
             return earlier

@@ -49,7 +49,7 @@ async def next_number(session: AsyncSession, prefix: str, year: int) -> str:
 async def register(
     session: AsyncSession, *, citizen_id: int, channel: str, draft: Draft, prefix: str,
     tz: ZoneInfo, deadline_for, now: datetime, identified: bool = False, answer_days: int | None = None,
-    redirect_days: int = 7, repeat_of: Appeal | None = None,
+    redirect_days: int = 7, repeat_of=None,
 ) -> Appeal:
     """Store the appeal with its first history entries. A text the screen flags is registered
     like any other and waits for an official's decision (art. 11 p. 3: the body *may* leave it

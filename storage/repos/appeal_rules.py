@@ -33,10 +33,11 @@ async def latest_verification(session: AsyncSession, citizen_id: int) -> Verific
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def earlier_on_topic(session: AsyncSession, citizen_id: int, topic: str, limit: int = 10) -> list[Appeal]:
-    stmt = (select(Appeal).where(Appeal.citizen_id == citizen_id, Appeal.topic == topic)
+async def earlier_on_topic(session: AsyncSession, citizen_id: int, topic: str, limit: int = 10) -> list:
+    """The person's latest appeals on a topic, newest first: rows of (id, number, text) only."""
+    stmt = (select(Appeal.id, Appeal.number, Appeal.text).where(Appeal.citizen_id == citizen_id, Appeal.topic == topic)
             .order_by(Appeal.id.desc()).limit(limit))
-    return list((await session.execute(stmt)).scalars())
+    return list((await session.execute(stmt)).all())
 
 
 async def by_ids(session: AsyncSession, ids: list[int]) -> list[Appeal]:

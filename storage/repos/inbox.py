@@ -24,7 +24,8 @@ async def unfinished(session: AsyncSession, channel: str, limit: int) -> list[In
 
 async def owe(session: AsyncSession, channel: str, key: str, replies: list) -> None:
     await session.execute(update(InboxUpdate).where(InboxUpdate.channel == channel,
-                                                    InboxUpdate.update_key == key[:64]).values(replies=replies))
+                                                    InboxUpdate.update_key == key[:64]).values(replies=replies)
+                          .execution_options(synchronize_session=False))  # no inbox row is loaded here
 
 
 async def owed(session: AsyncSession, channel: str, key: str) -> list | None:
