@@ -33,7 +33,8 @@ from functools import cache, lru_cache
 
 from services import abuse_lexicon as L
 from services import abuse_morph as M
-from services.abuse_rules import Rules, unknown_insult
+from services.abuse_common import unknown_insult
+from services.abuse_rules import Rules
 
 
 @dataclass(frozen=True)
