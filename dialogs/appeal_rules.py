@@ -52,16 +52,19 @@ async def kind(ctx: Context) -> str:
     return appeals.APPEAL if await verified_as(ctx) is not None else appeals.MESSAGE
 
 
+PRIVACY_SEEN = personal_data.seen_fact(personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION)
+
+
 async def privacy_seen(ctx: Context) -> bool:
     """Whether the person saw this version of the privacy notice (152-FZ art. 14, 18)."""
-    return await ctx.fact(f"seen:{personal_data.PRIVACY_NOTICE}:{T.PRIVACY_NOTICE_VERSION}", lambda: personal_data.has_seen(
+    return await ctx.fact(PRIVACY_SEEN, lambda: personal_data.has_seen(
         ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION))
 
 
 async def privacy_shown(ctx: Context) -> None:
     await personal_data.shown(ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION,
                               ctx.event.channel, ctx.now())
-    ctx.facts[f"seen:{personal_data.PRIVACY_NOTICE}:{T.PRIVACY_NOTICE_VERSION}"] = True
+    ctx.facts[PRIVACY_SEEN] = True
 
 
 async def identified_line(ctx: Context) -> str:

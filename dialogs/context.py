@@ -39,8 +39,8 @@ class HeavyNeeded(BaseException):
 
 
 class FactNeeded(HeavyNeeded):
-    """A fact the hot path's cache does not hold yet: this event goes the ordinary way (which
-    learns it); the step is not marked heavy for everyone."""
+    """A fact the hot path neither holds nor could read: this event goes the ordinary way (which
+    learns it); unlike HeavyNeeded, the step is not marked heavy for everyone."""
 
 
 class NotLoaded:

@@ -44,7 +44,7 @@ class Cached:
     version: int
     citizen: dict  # the citizen's and the identity's columns, read-only on the hot path
     identity: dict
-    facts: dict = dataclasses.field(default_factory=dict)  # true while citizen_version is (Context.fact)
+    facts: dict = dataclasses.field(default_factory=dict)  # Context.fact's; valid at citizen_version only
 
     @property
     def citizen_version(self) -> int:

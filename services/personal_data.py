@@ -35,6 +35,12 @@ async def shown(session, citizen_id: int, text: str, version: str, channel: str,
     await session.flush()
 
 
+def seen_fact(text: str, version: str) -> str:
+    """The name of the fact «has seen this version of this text» on the hot path (dialogs/context.py
+    `fact`; storage/hot.py `fact_query` reads it by this name)."""
+    return f"seen:{text}:{version}"
+
+
 async def has_seen(session, citizen_id: int, text: str, version: str) -> bool:
     return await rows.has_seen(session, citizen_id, text, version)
 
