@@ -22,12 +22,11 @@ def _sqlite_pragmas(busy_ms: int):
     return apply
 
 
-def make_engine(url: str, pool_size: int = 10, inline: bool = True) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and parsed.database != ":memory:":  # a file: statements in the loop's thread
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        if inline and parsed.database and parsed.database != ":memory:":
             engine = create_async_engine(url, hide_parameters=True, async_creator=inline_sqlite.creator(parsed.database))
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas(0))  # it waits in a thread instead
         else:

@@ -12,17 +12,20 @@ about 25 µs, less than a hop to a worker thread — under the process's writer 
 writes beside an ORM session of this process; the jobs queued meanwhile are committed together
 (group commit), and a job of one statement alone runs without BEGIN and COMMIT. When another
 process holds the database, the batch goes to a writer thread that waits for it
-(busy_timeout), so the loop never blocks on a lock. PostgreSQL: each job is one statement (one round trip) in plain asyncpg.
+(busy_timeout), so the loop never blocks on a lock. PostgreSQL: each job is one statement
+(one round trip) in plain asyncpg.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import re
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
@@ -164,14 +167,19 @@ class PgWriter(HotWriter):
             return OK
 
     async def fetch_row(self, sql: str, args: list):
-        numbered = iter(range(1, len(args) + 1))
-        sql = re.sub(r"\?", lambda _: f"${next(numbered)}", sql)
         pool = await self._pool()
         async with pool.acquire() as conn:
-            return await conn.fetchrow(sql, *args)
+            return await conn.fetchrow(_numbered(sql), *args)
 
     async def close(self) -> None:
         await self.raw.close()
+
+
+@lru_cache(maxsize=64)
+def _numbered(sql: str) -> str:
+    """"?" placeholders as asyncpg's $1, $2, … (once per statement)."""
+    numbers = itertools.count(1)
+    return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
 
 
 # ---------------------------------------------------------------- SQLite
