@@ -13,7 +13,9 @@ writes beside an ORM session of this process; the jobs queued meanwhile are comm
 (group commit), and a job of one statement alone runs without BEGIN and COMMIT. When another
 process holds the database, the batch goes to a writer thread that waits for it
 (busy_timeout), so the loop never blocks on a lock. PostgreSQL: each job is one statement
-(one round trip) in plain asyncpg.
+(one round trip) in plain asyncpg; the keeps of one platform batch (a getUpdates answer)
+go in one statement, and one keep statement is in flight at a time, so the inbox's ids follow
+arrival order.
 """
 from __future__ import annotations
 
@@ -131,7 +133,14 @@ PG_SQL = {
     "keep": "INSERT INTO inbox (channel, update_key, chat, body, received_at) VALUES ($1, $2, $3, $4, $5) "
             "ON CONFLICT DO NOTHING",
     "finish": "DELETE FROM inbox WHERE channel = $1 AND update_key = $2",
+    # The keeps waiting together, in arrival order (the id is the inbox's order); the rows
+    # stored, to tell each caller whether its update was new.
+    "keep_many": "INSERT INTO inbox (channel, update_key, chat, body, received_at) SELECT c, k, ch, b, r "
+                 "FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[], $5::timestamptz[]) "
+                 "WITH ORDINALITY AS u(c, k, ch, b, r, n) ORDER BY n ON CONFLICT DO NOTHING "
+                 "RETURNING channel, update_key",
 }
+KEEP_BATCH = 100  # keeps per statement at most (a getUpdates answer holds up to 100 updates)
 
 
 class PgWriter(HotWriter):
@@ -143,6 +152,52 @@ class PgWriter(HotWriter):
         dialect = pg_asyncpg.dialect()
         self.json = DialogState.__table__.c.data.type.bind_processor(dialect) or json.dumps
         self.time = DialogState.__table__.c.updated_at.type.bind_processor(dialect) or (lambda v: v)
+        self._keeps: list[tuple[tuple, asyncio.Future]] = []  # waiting for the next keep statement
+        self._keeping: asyncio.Task | None = None
+
+    async def keep(self, channel: str, key: str, chat: str, body: str, now: datetime) -> bool:
+        """Kept with the keeps that arrive meanwhile: the updates of one getUpdates answer reach
+        here in the same turn of the loop and are stored in one round trip."""
+        done = asyncio.get_running_loop().create_future()
+        self._keeps.append(((channel, key[:64], chat[:64], body, self.time(now)), done))
+        if self._keeping is None or self._keeping.done():
+            self._keeping = asyncio.create_task(self._keep_waiting())  # starts after this turn's keeps
+        return await done
+
+    async def _keep_waiting(self) -> None:
+        while self._keeps:
+            batch, self._keeps = self._keeps[:KEEP_BATCH], self._keeps[KEEP_BATCH:]
+            try:
+                outcomes = await self._keep_batch([row for row, _ in batch])
+            except BaseException:  # closed mid-way: nobody waits for ever
+                for _, done in batch:
+                    _settle(done, ConnectionError("the hot path's writer is closed"))
+                raise
+            for (_, done), outcome in zip(batch, outcomes):
+                _settle(done, outcome)
+
+    async def _keep_batch(self, rows: list[tuple]) -> list:
+        """Per row: True (stored now), False (stored before) or the error."""
+        try:
+            stored = await self._keep_rows(rows)
+        except Exception as e:
+            if len(rows) == 1:
+                return [e]
+            return [(await self._keep_batch([row]))[0] for row in rows]  # one bad update fails alone
+        outcomes = []
+        for row in rows:
+            outcomes.append(row[:2] in stored)
+            stored.discard(row[:2])  # the same update twice in one batch: the second is a duplicate
+        return outcomes
+
+    async def _keep_rows(self, rows: list[tuple]) -> set[tuple[str, str]]:
+        pool = await self._pool()
+        async with pool.acquire() as conn:
+            if len(rows) == 1:
+                status = await conn.execute(PG_SQL["keep"], *rows[0])
+                return {rows[0][:2]} if status.endswith(" 1") else set()
+            stored = await conn.fetch(PG_SQL["keep_many"], *(list(column) for column in zip(*rows)))
+            return {(r[0], r[1]) for r in stored}
 
     async def _pool(self):
         return await self.raw.get()
@@ -159,10 +214,6 @@ class PgWriter(HotWriter):
                 record, owe = job[1][1], job[2][1]
                 args += [record["chan"], record["key"], self.time(record["now"]), self.json(owe["owed"])]
                 return OK if await conn.fetchval(PG_SQL["save_state+"], *args) else STALE  # or a duplicate
-            if name == "keep":
-                status = await conn.execute(PG_SQL["keep"], params["chan"], params["key"], params["chat_id"],
-                                            params["raw"], self.time(params["now"]))
-                return OK if status.endswith(" 1") else DUPLICATE
             await conn.execute(PG_SQL["finish"], params["chan"], params["key"])
             return OK
 
@@ -172,7 +223,25 @@ class PgWriter(HotWriter):
             return await conn.fetchrow(_numbered(sql), *args)
 
     async def close(self) -> None:
+        if self._keeping is not None:  # the keeps under way finish (an update stored is one not lost)
+            await asyncio.wait([self._keeping], timeout=5)
+            self._keeping.cancel()
+            await asyncio.gather(self._keeping, return_exceptions=True)
+        for _, done in self._keeps:
+            _settle(done, ConnectionError("the hot path's writer is closed"))
+        self._keeps = []
         await self.raw.close()
+
+
+def _settle(done: asyncio.Future, outcome) -> None:
+    """A waiting keep's answer (True: stored now; False: stored before) or its error; nothing
+    when its caller has gone (cancelled)."""
+    if done.done():
+        return
+    if isinstance(outcome, BaseException):
+        done.set_exception(outcome)
+    else:
+        done.set_result(outcome)
 
 
 @lru_cache(maxsize=64)

@@ -56,3 +56,43 @@ async def test_a_stopped_job_leaves_nothing_and_the_rest_of_its_batch_is_kept(ho
     await writer.finish("telegram", "u1")
     async with db() as s:
         assert set((await s.execute(select(InboxUpdate.update_key))).scalars()) == {"u2", "u3"}
+
+
+async def test_keeps_arriving_together_are_stored_once_each_in_arrival_order(hot):
+    """The updates of one getUpdates answer are kept in the turn they arrive (on PostgreSQL in
+    one statement): each caller learns whether its update was new, and the inbox's order — the
+    order a chat's updates are handled in, across workers — is the arrival order."""
+    db, writer = hot
+    assert await writer.keep("telegram", "5", "7", '{"n": 5}', NOW)  # stored by an earlier batch
+    keys = ["10", "11", "5", "12", "11", "13"]  # "5" stored before, "11" twice in this batch
+    results = await asyncio.gather(*(writer.keep("telegram", k, "7", f'{{"n": {k}}}', NOW) for k in keys))
+    assert results == [True, True, False, True, False, True]
+    async with db() as s:
+        rows = (await s.execute(select(InboxUpdate.update_key, InboxUpdate.body).order_by(InboxUpdate.id))).all()
+    assert [key for key, _ in rows] == ["5", "10", "11", "12", "13"]
+    assert all(body == f'{{"n": {key}}}' for key, body in rows)
+
+
+async def test_an_update_the_database_refuses_does_not_fail_the_others_kept_with_it(pg_url):
+    """PostgreSQL refuses a NUL in text. Kept in one batch with it, the other updates are still
+    stored, and only its caller hears of the error (and keeps trying, channels/*)."""
+    import pytest
+
+    from storage.db import make_engine, make_sessionmaker, writer_gate
+    from storage.hot import HotWriter
+
+    engine = make_engine(pg_url)
+    writer = HotWriter.for_engine(engine, writer_gate(engine))
+    try:
+        results = await asyncio.gather(writer.keep("vk", "1", "3", "{}", NOW), writer.keep("vk", "2", "3", "\x00", NOW),
+                                       writer.keep("vk", "3", "3", "{}", NOW), return_exceptions=True)
+        assert results[0] is True and results[2] is True
+        assert isinstance(results[1], Exception)
+        async with make_sessionmaker(engine)() as s:
+            kept = (await s.execute(select(InboxUpdate.update_key).order_by(InboxUpdate.id))).scalars().all()
+        assert kept == ["1", "3"]
+        with pytest.raises(Exception):
+            await writer.keep("vk", "2", "3", "\x00", NOW)  # alone, the same
+    finally:
+        await writer.close()
+        await engine.dispose()
