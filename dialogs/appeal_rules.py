@@ -62,8 +62,10 @@ async def privacy_seen(ctx: Context) -> bool:
 
 
 async def privacy_shown(ctx: Context) -> None:
-    await personal_data.shown(ctx.session, ctx.citizen.id, personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION,
-                              ctx.event.channel, ctx.now())
+    """The version of the notice this person saw, recorded (152-FZ art. 18)."""
+    seen = {"text": personal_data.PRIVACY_NOTICE, "version": T.PRIVACY_NOTICE_VERSION,
+            "channel": ctx.event.channel, "at": ctx.now()}
+    await ctx.record("shown", seen, lambda: personal_data.shown(ctx.session, ctx.citizen.id, *seen.values()))
     ctx.facts[PRIVACY_SEEN] = True
 
 

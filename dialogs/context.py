@@ -95,6 +95,7 @@ class Context:
     current: str | None = None  # the step the event arrived at
     facts: dict = field(default_factory=dict)  # cached facts about the person (`fact`)
     read_fact: Any = None  # the hot path's reader of a fact: async (name, citizen id) -> (found, value)
+    records: list = field(default_factory=list)  # the hot path's small writes of this step (`record`)
 
     @property
     def profile(self) -> Profile:
@@ -114,6 +115,16 @@ class Context:
             value = await load()
         self.facts[name] = value
         return value
+
+    async def record(self, name: str, params: dict, write: Callable[[], Awaitable[Any]]) -> None:
+        """A small write of this step that changes a fact (a text seen): on the ordinary path
+        `write()` now, in the event's transaction; on the hot path a statement of the step's
+        one write (storage/hot.py, by `name`), saved with the step or not at all, which bumps
+        the citizen's version as `write` does."""
+        if self.session is NOT_LOADED:
+            self.records.append((name, params))
+        else:
+            await write()
 
     def note(self, text: str) -> None:
         self.notes.append(text)

@@ -121,7 +121,7 @@ class Engine:
             return AGAIN
         owed = inbox.dump_replies(replies) if update_key is not None else None
         saved = await self.store.save_light(event.channel, event.user_id, cached, target, data, update_key,
-                                            owed, self.deps.clock(), ctx.facts)
+                                            owed, self.deps.clock(), ctx.facts, ctx.records)
         return replies if saved else AGAIN
 
     def _learn(self, step: str | None, event: Inbound) -> None:

@@ -111,20 +111,24 @@ class DialogStore:
         self.cache.pop((channel, user_id), None)
 
     async def save_light(self, channel: str, user_id: str, cached: Cached, step: str, data: dict,
-                         update_key: str | None, replies: list | None, now, facts: dict | None = None) -> bool:
-        """One write; True when done (and the cache follows). False when the row changed since
-        it was cached (dropped from the cache) or the update was handled before, or the write
-        failed: the engine then handles the event the ordinary way."""
+                         update_key: str | None, replies: list | None, now, facts: dict | None = None,
+                         records: list | None = None) -> bool:
+        """One write, with the step's `records` (dialogs/context.py `record`: each bumps the
+        citizen's version); True when done (and the cache follows). False when the row changed
+        since it was cached (dropped from the cache) or the update was handled before, or the
+        write failed: the engine then handles the event the ordinary way."""
         try:
             outcome = await self.writer.step(
                 identity_id=cached.identity_id, version=cached.version, citizen_id=cached.citizen["id"],
                 citizen_version=cached.citizen_version, step=step, data=data, channel=channel,
-                update_key=update_key, replies=replies, now=now)
+                update_key=update_key, replies=replies, now=now, records=records)
         except Exception:
             log.exception("the hot path's write failed; the event is handled the ordinary way")
             outcome = hot.STALE
         if outcome == hot.OK:
+            citizen = cached.citizen if not records else {**cached.citizen, "version": cached.citizen_version + 1}
             self._put((channel, user_id), dataclasses.replace(cached, step=step, data=data, version=cached.version + 1,
+                                                              citizen=citizen,
                                                               facts=cached.facts if facts is None else facts))
         elif outcome == hot.STALE:
             self.forget(channel, user_id)

@@ -36,10 +36,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.db import RawPool
 from storage.inbox_models import InboxUpdate
 from storage.models import DialogState, ProcessedUpdate, utcnow
+from storage.personal_data_models import TextShown
 
 log = logging.getLogger(__name__)
 OK, STALE, DUPLICATE = "ok", "stale", "duplicate"
 STATE, DONE, INBOX = DialogState.__table__, ProcessedUpdate.__table__, InboxUpdate.__table__
+SHOWN = TextShown.__table__
+RECORDS = ("shown",)  # the small writes a hot step can carry (dialogs/context.py `record`): a text seen
 CHECKPOINT_EVERY = 1000  # commits of the loop's connection between two WAL checkpoints (in the thread)
 
 
@@ -58,18 +61,23 @@ class HotWriter:
 
     # ---- the jobs
     async def step(self, *, identity_id: int, version: int, citizen_id: int, citizen_version: int, step: str,
-                   data: dict, channel: str, update_key: str | None, replies: list | None, now: datetime) -> str:
+                   data: dict, channel: str, update_key: str | None, replies: list | None, now: datetime,
+                   records: list | None = None) -> str:
         """The dialog state of one ordinary step, the update recorded as handled and its
-        replies kept on its inbox row: "ok", or "stale" (the state, the citizen's row or which
-        citizen the identity belongs to changed, or the update was handled before: the ordinary
-        path then tells which)."""
+        replies kept on its inbox row, with the step's `records` (RECORDS; then the citizen's
+        version is bumped): "ok", or "stale" (the state, the citizen's row or which citizen the
+        identity belongs to changed, or the update was handled before: the ordinary path then
+        tells which)."""
         state = {"iid": identity_id, "ver": version, "new_step": step, "new_data": data,
                  "next_version": version + 1, "at": utcnow(), "cid": citizen_id, "cver": citizen_version}
+        extra = [(name, {**params, "cid": citizen_id}, None) for name, params in records or ()]
+        if extra:
+            extra.append(("touch", {"cid": citizen_id}, None))
         if update_key is None:
-            return await self.run([("save_state", state, STALE)])
+            return await self.run([("save_state", state, STALE), *extra])
         key = {"chan": channel, "key": update_key[:64]}  # saved only if the update was never handled
         return await self.run([("save_state+", {**state, **key}, STALE), ("record", {**key, "now": now}, None),
-                               ("owe", {**key, "owed": replies}, None)])
+                               ("owe", {**key, "owed": replies}, None), *extra])
 
     async def keep(self, channel: str, key: str, chat: str, body: str, now: datetime) -> bool:
         params = {"chan": channel, "key": key[:64], "chat_id": chat[:64], "raw": body, "now": now}
@@ -140,6 +148,14 @@ PG_SQL = {
                  "WITH ORDINALITY AS u(c, k, ch, b, r, n) ORDER BY n ON CONFLICT DO NOTHING "
                  "RETURNING channel, update_key",
 }
+# A step's records (RECORDS), as parts of its one statement, written only if the state was
+# saved; then the citizen's version is bumped ("{}": the record's parameters, numbered on).
+PG_RECORDS = {
+    "shown": ("INSERT INTO texts_shown (citizen_id, text, version, channel, at) "
+              "SELECT $7, {}::varchar, {}::varchar, {}::varchar, {}::timestamptz FROM s",
+              ("text", "version", "channel", "at")),
+}
+PG_TOUCH = "UPDATE citizens SET version = version + 1 WHERE id = $7 AND EXISTS (SELECT 1 FROM s)"
 KEEP_BATCH = 100  # keeps per statement at most (a getUpdates answer holds up to 100 updates)
 
 
@@ -209,11 +225,16 @@ class PgWriter(HotWriter):
             if name.startswith("save_state"):
                 args = [params["new_step"], self.json(params["new_data"]), params["next_version"],
                         self.time(params["at"]), params["iid"], params["ver"], params["cid"], params["cver"]]
-                if len(job) == 1:
-                    return OK if await conn.fetchval(PG_SQL["save_state"], *args) else STALE
-                record, owe = job[1][1], job[2][1]
-                args += [record["chan"], record["key"], self.time(record["now"]), self.json(owe["owed"])]
-                return OK if await conn.fetchval(PG_SQL["save_state+"], *args) else STALE  # or a duplicate
+                rest = job[1:]
+                if name == "save_state+":
+                    record, owe = rest[0][1], rest[1][1]
+                    args += [record["chan"], record["key"], self.time(record["now"]), self.json(owe["owed"])]
+                    rest = rest[2:]
+                records = tuple(n for n, _, _ in rest if n in RECORDS)
+                for n, p, _ in rest:
+                    if n in RECORDS:
+                        args += [self.time(p[f]) if f == "at" else p[f] for f in PG_RECORDS[n][1]]
+                return OK if await conn.fetchval(_pg_step(name, records), *args) else STALE  # or a duplicate
             await conn.execute(PG_SQL["finish"], params["chan"], params["key"])
             return OK
 
@@ -244,6 +265,21 @@ def _settle(done: asyncio.Future, outcome) -> None:
         done.set_result(outcome)
 
 
+@lru_cache(maxsize=16)
+def _pg_step(name: str, records: tuple[str, ...]) -> str:
+    """The step's statement with its records' parts (PG_RECORDS) before its final SELECT."""
+    sql, tail = PG_SQL[name], " SELECT count(*) FROM s"
+    if not records:
+        return sql
+    number, parts = (8 if name == "save_state" else 12), []
+    for i, record in enumerate(records):
+        template, fields = PG_RECORDS[record]
+        parts.append(f"r{i} AS ({template.format(*(f'${number + k + 1}' for k in range(len(fields))))})")
+        number += len(fields)
+    parts.append(f"t AS ({PG_TOUCH})")
+    return f"{sql.removesuffix(tail)}, {', '.join(parts)}{tail}"
+
+
 @lru_cache(maxsize=64)
 def _numbered(sql: str) -> str:
     """"?" placeholders as asyncpg's $1, $2, … (once per statement)."""
@@ -259,7 +295,7 @@ def _binder(column):
 
 def _sqlite_statements() -> dict:
     """name -> (SQL, [(parameter, conversion)]) in the order of the placeholders."""
-    s, d, i = STATE.c, DONE.c, INBOX.c
+    s, d, i, t = STATE.c, DONE.c, INBOX.c, SHOWN.c
     key = [("chan", _binder(i.channel)), ("key", _binder(i.update_key))]
     save = ("UPDATE dialog_states SET step = ?, data = ?, version = ?, updated_at = ? "
             "WHERE identity_id = ? AND version = ? AND EXISTS (SELECT 1 FROM identities "
@@ -281,6 +317,10 @@ def _sqlite_statements() -> dict:
                  "ON CONFLICT DO NOTHING",
                  [*key, ("chat_id", _binder(i.chat)), ("raw", _binder(i.body)), ("now", _binder(i.received_at))]),
         "finish": ("DELETE FROM inbox WHERE channel = ? AND update_key = ?", key),
+        "shown": ("INSERT INTO texts_shown (citizen_id, text, version, channel, at) VALUES (?, ?, ?, ?, ?)",
+                  [("cid", _binder(t.citizen_id)), ("text", _binder(t.text)), ("version", _binder(t.version)),
+                   ("channel", _binder(t.channel)), ("at", _binder(t.at))]),
+        "touch": ("UPDATE citizens SET version = version + 1 WHERE id = ?", [("cid", _binder(t.citizen_id))]),
     }
 
 

@@ -10,12 +10,13 @@ from admin_cli.__main__ import build_parser
 from admin_cli.__main__ import run as admin_run
 from bot.app import build_app
 from core.events import Inbound
-from services import verification
+from services import personal_data, verification
 from services.identification import Identified
-from storage.models import Identity
+from storage.models import Citizen, Identity
 from storage.personal_data_models import TextShown
 from tests.conftest import Chat, make_settings
 from tests.journey import submit_appeal
+import texts as T
 
 
 async def test_a_known_citizens_menu_steps_take_the_hot_path_and_survive_a_restart(db_url, tmp_path, clock):
@@ -137,3 +138,36 @@ async def to_extra(chat) -> str:
     await chat.say("ivanova@example.ru")
     await chat.press("Да, дублировать сюда")
     return chat.labels
+
+
+async def test_the_privacy_notice_acknowledged_on_the_hot_path_is_recorded_with_the_step(db_url, tmp_path, clock):
+    """152-FZ art. 18: which version of the notice a person saw is recorded. «Понятно, дальше» is
+    an ordinary step: its record goes in the step's one write, and the citizen's version moves
+    on, as on the ordinary path, so a copy cached for their other channels learns it too. The
+    record survives a restart: the notice is not shown again."""
+    settings = make_settings(db_url, tmp_path)
+    app = await build_app(settings, clock=clock)
+    try:
+        chat = Chat(app, "5003", "telegram")
+        assert "Понятно, дальше" in await to_extra(chat)
+        async with app.sessionmaker() as s:
+            before = (await s.execute(select(Citizen.version))).scalar_one()
+        ordinary = app.engine.heavy_count
+        assert "Проверьте обращение" in await chat.press("Понятно, дальше")
+        assert app.engine.heavy_count == ordinary  # the hot path
+        async with app.sessionmaker() as s:
+            shown = (await s.execute(select(TextShown.text, TextShown.version, TextShown.channel))).all()
+            after = (await s.execute(select(Citizen.version))).scalar_one()
+        assert shown == [(personal_data.PRIVACY_NOTICE, T.PRIVACY_NOTICE_VERSION, "telegram")]
+        assert after == before + 1
+        await chat.press("Отправить")
+        assert "Понятно, дальше" not in await to_extra(chat)  # known from the cache
+    finally:
+        await app.close()
+    restarted = await build_app(settings, clock=clock)
+    try:
+        chat.app = restarted
+        await chat.command("menu")
+        assert "Понятно, дальше" not in await to_extra(chat)  # known from the database
+    finally:
+        await restarted.close()
