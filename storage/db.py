@@ -53,37 +53,3 @@ def writer_gate(engine: AsyncEngine):
     """How many transactions may run at once. SQLite has one writer, and concurrent writers only
     sleep-poll in its busy handler: queueing them in the event loop keeps latency flat."""
     return asyncio.Semaphore(1 if engine.dialect.name == "sqlite" else engine.pool.size())
-
-
-class RawPool:
-    """A small pool of plain asyncpg connections beside the engine's (the hot path's writes, the
-    chat locks), opened on first use. Returning a connection runs no reset query: asyncpg's
-    default (unlock all advisory locks, CLOSE ALL, UNLISTEN *, RESET ALL) is one more round
-    trip per use, and these connections change no session state (the chat locks unlock
-    explicitly, or drop the connection). An open transaction is still rolled back."""
-
-    def __init__(self, engine: AsyncEngine, size: int) -> None:
-        self.dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self.size = size
-        self.pool = None
-        self._opening = None
-
-    async def get(self):
-        import asyncpg  # only PostgreSQL needs it
-
-        if self.pool is None:
-            self._opening = self._opening or asyncio.Lock()
-            async with self._opening:
-                if self.pool is None:
-                    self.pool = await asyncpg.create_pool(self.dsn, min_size=0, max_size=self.size,
-                                                          reset=_no_reset)
-        return self.pool
-
-    async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
-
-
-async def _no_reset(conn) -> None:
-    return None

@@ -14,7 +14,7 @@ from functools import lru_cache
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import RawPool
+from storage.raw_pool import RawPool
 from storage.hot import OK, RECORDS, STALE, HotWriter
 from storage.models import DialogState
 
@@ -104,20 +104,15 @@ class PgWriter(HotWriter):
         return outcomes
 
     async def _keep_rows(self, rows: list[tuple]) -> set[tuple[str, str]]:
-        pool = await self._pool()
-        async with pool.acquire() as conn:
+        async with self.raw.connection() as conn:
             if len(rows) == 1:
                 status = await conn.execute(PG_SQL["keep"], *rows[0])
                 return {rows[0][:2]} if status.endswith(" 1") else set()
             stored = await conn.fetch(PG_SQL["keep_many"], *(list(column) for column in zip(*rows)))
             return {(r[0], r[1]) for r in stored}
 
-    async def _pool(self):
-        return await self.raw.get()
-
     async def run(self, job: list) -> str:
-        pool = await self._pool()
-        async with pool.acquire() as conn:
+        async with self.raw.connection() as conn:
             name, params, _ = job[0]
             if name.startswith("save_state"):
                 args = [params["new_step"], self.json(params["new_data"]), params["next_version"],
@@ -136,8 +131,7 @@ class PgWriter(HotWriter):
             return OK
 
     async def fetch_row(self, sql: str, args: list):
-        pool = await self._pool()
-        async with pool.acquire() as conn:
+        async with self.raw.connection() as conn:
             return await conn.fetchrow(_numbered(sql), *args)
 
     async def close(self) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import RawPool
+from storage.raw_pool import RawPool
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,6 @@ class ChatLocks:
         self.enabled = engine.dialect.name == "postgresql"
         self.raw = RawPool(engine, size)
 
-    async def _pool(self):
-        return await self.raw.get()
-
     @asynccontextmanager
     async def hold(self, name: str, ask: tuple[str, str, str] | None = None) -> AsyncIterator[Held]:
         """The lock of `name`; with `ask` = (channel, chat, update key), the "an earlier update
@@ -87,10 +84,9 @@ class ChatLocks:
             yield Held(None)
             return
         key = lock_key(name)
-        pool = conn = None
+        conn = None
         try:  # plain asyncpg: no pre-ping round trip; a broken connection fails here and is replaced
-            pool = await self._pool()
-            conn = await pool.acquire()
+            conn = await self.raw.acquire()
             answer = None
             if ask is None:
                 await conn.execute("SELECT pg_advisory_lock($1)", key)
@@ -98,12 +94,14 @@ class ChatLocks:
                 channel, chat, update_key = ask[0], ask[1][:64], ask[2][:64]
                 row = await conn.fetchrow(LOCK_AND_EARLIER, key, channel, chat, update_key)
                 answer = ((channel, chat, update_key), row[1])
-        except Exception as e:  # no connection to lock with: handle unlocked rather than lose the update
+        except BaseException as e:
+            if conn is not None:  # it may hold the lock all the same: dropping it releases it
+                conn.terminate()
+                self.raw.release(conn)
+            if not isinstance(e, Exception):
+                raise
             log.warning("chat lock: not taken (%s); handled without it", type(e).__name__)
-            if conn is not None:
-                with suppress(Exception):
-                    await pool.release(conn)
-            yield Held(None)
+            yield Held(None)  # no connection to lock with: handled unlocked rather than lost
             return
         held = Held(conn, answer)
         try:
@@ -118,8 +116,7 @@ class ChatLocks:
             except Exception:  # the connection is broken: dropping it releases the lock
                 log.warning("chat lock: unlock failed, the connection is dropped")
                 conn.terminate()
-            with suppress(Exception):
-                await pool.release(conn)
+            self.raw.release(conn)
 
     async def close(self) -> None:
         await self.raw.close()
