@@ -239,3 +239,15 @@ async def test_the_token_never_appears_in_logs(fake, vk_app, caplog):
     assert caplog.text and fake.token not in caplog.text
     assert fake.token not in repr(running.channel) and fake.token not in repr(running.channel.api)
     assert all("access_token" not in (r.getMessage()) for r in caplog.records)
+
+
+async def test_a_text_with_every_form_sign_reaches_vk_as_written(fake, vk_app):
+    """The calls are form-encoded by yarl (channels/vk/api.py `form`): what the citizen reads is
+    what was sent — the signs that mean something in a form body, a newline, Cyrillic and emoji."""
+    text = "Дом 5/2, кв. 7 & 8: «100% = 1+1?» #итог; (a*b)!'$ ~_.-\nВторая строка 🏠"
+    channel = VKChannel(vk_app)
+    await channel.deliverer.deliver(str(USER), Reply(text, [[Button("Да & нет = ?", "a:1")]]), key=3)
+    [sent] = fake.sent_messages(USER)
+    assert sent["text"] == text
+    assert [b["action"]["label"] for row in sent["keyboard"]["buttons"] for b in row] == ["Да & нет = ?"]
+    await channel.stop()
