@@ -95,6 +95,7 @@ class Context:
     current: str | None = None  # the step the event arrived at
     facts: dict = field(default_factory=dict)  # cached facts about the person (`fact`)
     read_fact: Any = None  # the hot path's reader of a fact: async (name, citizen id) -> (found, value)
+    read_listing: Any = None  # the hot path's reader of a list: async (name, citizen id) -> (found, rows)
     records: list = field(default_factory=list)  # the hot path's small writes of this step (`record`)
 
     @property
@@ -115,6 +116,16 @@ class Context:
             value = await load()
         self.facts[name] = value
         return value
+
+    async def listing(self, name: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """A short list about the person, read fresh each time (their appeals): on the hot path
+        with one plain statement (storage/hot.py `list_query`), else `load()`."""
+        if self.session is not NOT_LOADED:
+            return await load()
+        found, rows = await self.read_listing(name, self.citizen.id) if self.read_listing else (False, None)
+        if not found:
+            raise FactNeeded(name)  # this time the ordinary way; not learned (a read may fail once)
+        return rows
 
     async def record(self, name: str, params: dict, write: Callable[[], Awaitable[Any]]) -> None:
         """A small write of this step that changes a fact (a text seen): on the ordinary path

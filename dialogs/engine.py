@@ -108,7 +108,8 @@ class Engine:
     async def _light(self, event: Inbound, cached, update_key: str | None):
         data = copy_state(cached.data)
         ctx = Context(NOT_LOADED, self.deps, ReadOnly(cached.citizen), ReadOnly(cached.identity), event,
-                      data.get("flow", {}), facts=dict(cached.facts), read_fact=self.store.read_fact)
+                      data.get("flow", {}), facts=dict(cached.facts), read_fact=self.store.read_fact,
+                      read_listing=self.store.read_listing)
         try:
             target, replies = await self._turn(ctx, data, cached.step)
         except FactNeeded:  # this person's fact is not known yet: the ordinary path learns it

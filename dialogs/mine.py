@@ -52,7 +52,7 @@ class MyAppeals(Step):
     name = "mine"
 
     async def show(self, ctx: Context) -> Reply:
-        items = await appeals.of_citizen(ctx.session, ctx.citizen.id)
+        items = await ctx.listing("appeals", lambda: appeals.listed(ctx.session, ctx.citizen.id))
         if not items:
             return Reply(T.MINE_EMPTY, [[Button(T.MENU_APPEAL, "menu:appeal"), Button(T.MENU, NAV_MENU)]])
         buttons = [

@@ -121,6 +121,11 @@ async def too_many(session: AsyncSession, citizen_id: int, *, per_hour: int, per
     return None
 
 
+async def listed(session: AsyncSession, citizen_id: int) -> list[rows.Listed]:
+    """The citizen's newest appeals (id, number, status), newest first."""
+    return await rows.listed(session, citizen_id)
+
+
 async def of_citizen(session: AsyncSession, citizen_id: int, limit: int = 20) -> list[Appeal]:
     return await rows.of_citizen(session, citizen_id, limit)
 

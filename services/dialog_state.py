@@ -142,6 +142,14 @@ class DialogStore:
             log.warning("the hot path could not read a fact; the event is handled the ordinary way", exc_info=True)
             return False, None
 
+    async def read_listing(self, name: str, citizen_id: int) -> tuple[bool, object]:
+        """A short list about a citizen read fresh for the hot path: (found, rows)."""
+        try:
+            return await self.writer.listing(name, citizen_id)
+        except Exception:
+            log.warning("the hot path could not read a list; the event is handled the ordinary way", exc_info=True)
+            return False, None
+
     def _put(self, key: tuple[str, str], value: Cached) -> None:
         self.cache[key] = value
         self.cache.move_to_end(key)

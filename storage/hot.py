@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.inbox_models import InboxUpdate
 from storage.models import DialogState, ProcessedUpdate, utcnow
 from storage.personal_data_models import TextShown
+from storage.repos import appeals as appeal_rows
 
 log = logging.getLogger(__name__)
 OK, STALE, DUPLICATE = "ok", "stale", "duplicate"
@@ -92,7 +93,19 @@ class HotWriter:
         sql, args, convert = query
         return True, convert(await self.fetch_row(sql, args))
 
+    async def listing(self, name: str, citizen_id: int) -> tuple[bool, object]:
+        """(True, rows) of a short list about a citizen (dialogs/context.py `listing`), read
+        fresh with one plain statement; (False, None) for a list this writer cannot read."""
+        query = list_query(name, citizen_id)
+        if query is None:
+            return False, None
+        sql, args, convert = query
+        return True, convert(await self.fetch_rows(sql, args))
+
     async def fetch_row(self, sql: str, args: list):
+        raise NotImplementedError
+
+    async def fetch_rows(self, sql: str, args: list) -> list:
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -111,6 +124,16 @@ def fact_query(name: str, citizen_id: int):
     if kind == "seen" and text and version:
         return ("SELECT 1 FROM texts_shown WHERE citizen_id = ? AND text = ? AND version = ? LIMIT 1",
                 [citizen_id, text, version], lambda row: row is not None)
+    return None
+
+
+def list_query(name: str, citizen_id: int):
+    """The lists the hot path reads itself, fresh each time (a staff member changes an appeal's
+    status without touching the citizen): the same rows as their ORM loaders
+    (storage/repos/appeals.py `listed`). (SQL, arguments, conversion of all rows)."""
+    if name == "appeals":
+        return ("SELECT id, number, status FROM appeals WHERE citizen_id = ? ORDER BY registered_at DESC, id DESC "
+                f"LIMIT {appeal_rows.LISTED}", [citizen_id], lambda found: [appeal_rows.Listed(*r) for r in found])
     return None
 
 
@@ -219,6 +242,9 @@ class SqliteWriter(HotWriter):
         """A read in the loop's thread (WAL: it never waits for a writer); a lock or any error
         is the caller's, who then reads the ordinary way."""
         return self._quick().execute(sql, args).fetchone()
+
+    async def fetch_rows(self, sql: str, args: list) -> list:
+        return self._quick().execute(sql, args).fetchall()
 
     def _write_patiently(self, jobs: list[list]) -> list[str]:
         if self.patient is None:

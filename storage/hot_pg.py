@@ -134,6 +134,10 @@ class PgWriter(HotWriter):
         async with self.raw.connection() as conn:
             return await conn.fetchrow(_numbered(sql), *args)
 
+    async def fetch_rows(self, sql: str, args: list) -> list:
+        async with self.raw.connection() as conn:
+            return await conn.fetch(_numbered(sql), *args)
+
     async def close(self) -> None:
         if self._keeping is not None:  # the keeps under way finish (an update stored is one not lost)
             await asyncio.wait([self._keeping], timeout=5)

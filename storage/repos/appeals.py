@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,24 @@ async def attach_files(session: AsyncSession, file_ids: list[int], citizen_id: i
     if only_loose:
         cond.append(StoredFile.appeal_id.is_(None))
     await session.execute(update(StoredFile).where(*cond).values(appeal_id=appeal_id))
+
+
+class Listed(NamedTuple):
+    """An appeal as «Мои обращения» lists it."""
+    id: int
+    number: str
+    status: str
+
+
+LISTED = 20  # the newest appeals listed
+
+
+async def listed(session: AsyncSession, citizen_id: int) -> list[Listed]:
+    """The citizen's newest appeals, newest first (the hot path reads the same: storage/hot.py
+    `list_query`)."""
+    stmt = (select(Appeal.id, Appeal.number, Appeal.status).where(Appeal.citizen_id == citizen_id)
+            .order_by(Appeal.registered_at.desc(), Appeal.id.desc()).limit(LISTED))
+    return [Listed(*row) for row in (await session.execute(stmt)).all()]
 
 
 async def of_citizen(session: AsyncSession, citizen_id: int, limit: int = 20) -> list[Appeal]:

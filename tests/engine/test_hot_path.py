@@ -4,7 +4,7 @@ worker, a staff record added from the CLI or a channel marked unreachable makes 
 and the step is then handled from the database. Durability per event stays (a restart resumes)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from admin_cli.__main__ import build_parser
 from admin_cli.__main__ import run as admin_run
@@ -12,7 +12,7 @@ from bot.app import build_app
 from core.events import Inbound
 from services import personal_data, verification
 from services.identification import Identified
-from storage.models import Citizen, Identity
+from storage.models import Appeal, Citizen, Identity
 from storage.personal_data_models import TextShown
 from tests.conftest import Chat, make_settings
 from tests.journey import submit_appeal
@@ -171,3 +171,21 @@ async def test_the_privacy_notice_acknowledged_on_the_hot_path_is_recorded_with_
         assert "Понятно, дальше" not in await to_extra(chat)  # known from the database
     finally:
         await restarted.close()
+
+
+async def test_my_appeals_on_the_hot_path_show_the_status_of_now(app, chat):
+    """«Мои обращения» is read fresh on every visit (a staff member answers without touching the
+    citizen's row), with one plain read instead of the ordinary way."""
+    await submit_appeal(chat)
+    await chat.command("menu")
+    light = app.engine.light_count
+    await chat.press("Мои обращения")
+    assert app.engine.light_count == light + 1
+    [(number, status)] = [label.split(" · ") for label in chat.labels if " · " in label]
+    assert status == T.STATUS_TITLES["registered"]
+    async with app.sessionmaker() as s, s.begin():  # as the staff process would
+        await s.execute(update(Appeal).where(Appeal.number == number).values(status="answered"))
+    await chat.press("Главное меню")
+    await chat.press("Мои обращения")
+    assert f"{number} · {T.STATUS_TITLES['answered']}" in chat.labels
+    assert app.engine.light_count == light + 3

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from services import appeal_rules, personal_data
+from services import appeal_rules, appeals, personal_data
 from storage.appeal_rules_models import Verification
-from storage.models import Citizen
+from storage.models import Appeal, Citizen
 
 T0 = datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc)
 
@@ -44,3 +44,31 @@ async def test_the_hot_paths_reads_of_facts_answer_as_the_orm_does(hot):
     assert expected[("verified_as", twice)] == "Петров Пётр Ильич"
     assert [cid for (name, cid), seen in expected.items() if seen is True and name.startswith("seen")] == [once, twice]
     assert await writer.fact("something else", once) == (False, None)  # unknown: the ordinary way
+
+
+async def test_the_hot_paths_list_of_appeals_is_the_orms(hot):
+    """«Мои обращения» on the hot path (storage/hot.py `list_query`): the newest 20 of the
+    citizen's own appeals, newest first (equal times by id), and nobody else's."""
+    db, writer = hot
+    async with db() as s, s.begin():
+        people = [Citizen(full_name=f"Житель {i}") for i in range(3)]
+        s.add_all(people)
+        await s.flush()
+        many, one, none = (c.id for c in people)
+
+        def appeal(n: int, citizen: int, at: datetime, status: str = "registered") -> Appeal:
+            return Appeal(number=f"01-{n:04d}/26", citizen_id=citizen, source_channel="vk", topic="house",
+                          need="fix", text="Текст", full_name="Житель", answer_channel="vk", answer_address="1",
+                          status=status, registered_at=at, deadline=(at + timedelta(days=30)).date())
+        s.add_all([appeal(n, many, T0 + timedelta(hours=n % 7), "answered" if n % 3 else "registered")
+                   for n in range(22)] + [appeal(100, one, T0)])
+
+    async with db() as s:
+        expected = {cid: await appeals.listed(s, cid) for cid in (many, one, none)}
+    assert {cid: await writer.listing("appeals", cid) for cid in expected} == \
+        {cid: (True, rows) for cid, rows in expected.items()}
+    newest = expected[many]
+    assert len(newest) == 20 and [a.number for a in expected[one]] == ["01-0100/26"] and expected[none] == []
+    assert newest[0].number == "01-0020/26"  # 20 % 7 = 6 hours: the latest, then 13 (the same hour, lower id)
+    assert newest[1].number == "01-0013/26"
+    assert await writer.listing("something else", one) == (False, None)
