@@ -20,6 +20,7 @@ from core.ports import ConfigError
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few kilobytes; files are fetched separately
 READ_TIMEOUT = 10.0  # seconds for the whole body
+SECRET_KEY = web.AppKey("telegram_secret", str)
 log = logging.getLogger(__name__)
 
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 async def guarded(request: web.Request, handler):
     """The secret header before the body is read; then the body with a size limit and a
     timeout; an aborted or slow request is one log line, not a traceback."""
-    expected = request.app["telegram_secret"].encode("utf-8")
+    expected = request.app[SECRET_KEY].encode("utf-8")
     given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
     if not hmac.compare_digest(given, expected):
         return web.Response(status=401, text="unauthorized")
@@ -72,7 +73,7 @@ def build_webhook_app(dispatcher: Dispatcher, bot: Bot, *, path: str, secret: st
                       **data: Any) -> web.Application:
     check_webhook_settings(bool(secret))
     app = web.Application(client_max_size=MAX_UPDATE_BYTES, middlewares=[guarded])
-    app["telegram_secret"] = secret
+    app[SECRET_KEY] = secret
     # 200 once the update is stored (the inbox), not once it is handled: with Telegram delivering
     # one at a time, the next update of any chat comes only after this one is stored, so every
     # worker sees one chat's updates in Telegram's order (bot/app.py chat_lock).
