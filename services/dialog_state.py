@@ -136,18 +136,18 @@ class DialogStore:
 
     async def read_fact(self, name: str, citizen_id: int) -> tuple[bool, object]:
         """A fact about a citizen read for the hot path with one plain statement: (found, value)."""
-        try:
-            return await self.writer.fact(name, citizen_id)
-        except Exception:
-            log.warning("the hot path could not read a fact; the event is handled the ordinary way", exc_info=True)
-            return False, None
+        return await self._read("a fact", self.writer.fact, name, citizen_id)
 
     async def read_listing(self, name: str, citizen_id: int) -> tuple[bool, object]:
         """A short list about a citizen read fresh for the hot path: (found, rows)."""
+        return await self._read("a list", self.writer.listing, name, citizen_id)
+
+    @staticmethod
+    async def _read(what: str, read, name: str, citizen_id: int) -> tuple[bool, object]:
         try:
-            return await self.writer.listing(name, citizen_id)
+            return await read(name, citizen_id)
         except Exception:
-            log.warning("the hot path could not read a list; the event is handled the ordinary way", exc_info=True)
+            log.warning("the hot path could not read %s; the event is handled the ordinary way", what, exc_info=True)
             return False, None
 
     def _put(self, key: tuple[str, str], value: Cached) -> None:
