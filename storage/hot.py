@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 OK, STALE, DUPLICATE = "ok", "stale", "duplicate"
 STATE, DONE, INBOX = DialogState.__table__, ProcessedUpdate.__table__, InboxUpdate.__table__
 SHOWN = TextShown.__table__
-RECORDS = ("shown",)  # the small writes a hot step can carry (dialogs/context.py `record`): a text seen
 CHECKPOINT_EVERY = 1000  # commits of the loop's connection between two WAL checkpoints (in the thread)
 
 
@@ -59,10 +58,10 @@ class HotWriter:
                    data: dict, channel: str, update_key: str | None, replies: list | None, now: datetime,
                    records: list | None = None) -> str:
         """The dialog state of one ordinary step, the update recorded as handled and its
-        replies kept on its inbox row, with the step's `records` (RECORDS; then the citizen's
-        version is bumped): "ok", or "stale" (the state, the citizen's row or which citizen the
-        identity belongs to changed, or the update was handled before: the ordinary path then
-        tells which)."""
+        replies kept on its inbox row, with the step's `records` (dialogs/context.py `record`,
+        by statement name; then the citizen's version is bumped): "ok", or "stale" (the state,
+        the citizen's row or which citizen the identity belongs to changed, or the update was
+        handled before: the ordinary path then tells which)."""
         state = {"iid": identity_id, "ver": version, "new_step": step, "new_data": data,
                  "next_version": version + 1, "at": utcnow(), "cid": citizen_id, "cver": citizen_version}
         extra = [(name, {**params, "cid": citizen_id}, None) for name, params in records or ()]

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.raw_pool import RawPool
-from storage.hot import OK, RECORDS, STALE, HotWriter
+from storage.hot import OK, STALE, HotWriter
 from storage.models import DialogState
 
 PG_POOL_SIZE = 4  # the hot path's own connections per process (README, DB_POOL_SIZE)
@@ -45,7 +45,7 @@ PG_SQL = {
                  "WITH ORDINALITY AS u(c, k, ch, b, r, n) ORDER BY n ON CONFLICT DO NOTHING "
                  "RETURNING channel, update_key",
 }
-# A step's records (RECORDS), as parts of its one statement, written only if the state was
+# A step's records (dialogs/context.py `record`), as parts of its one statement, written only if the state was
 # saved; then the citizen's version is bumped ("{}": the record's parameters, numbered on).
 PG_RECORDS = {
     "shown": ("INSERT INTO texts_shown (citizen_id, text, version, channel, at) "
@@ -122,9 +122,9 @@ class PgWriter(HotWriter):
                     record, owe = rest[0][1], rest[1][1]
                     args += [record["chan"], record["key"], self.time(record["now"]), self.json(owe["owed"])]
                     rest = rest[2:]
-                records = tuple(n for n, _, _ in rest if n in RECORDS)
+                records = tuple(n for n, _, _ in rest if n != "touch")  # unknown: KeyError, the ordinary way
                 for n, p, _ in rest:
-                    if n in RECORDS:
+                    if n != "touch":
                         args += [self.time(p[f]) if f == "at" else p[f] for f in PG_RECORDS[n][1]]
                 return OK if await conn.fetchval(_pg_step(name, records), *args) else STALE  # or a duplicate
             await conn.execute(PG_SQL["finish"], params["chan"], params["key"])
