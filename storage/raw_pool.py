@@ -50,8 +50,7 @@ class RawPool:
                 if waiter.done() and not waiter.cancelled():  # handed over as the caller left: pass it on
                     conn = waiter.result()
                     if conn is None:
-                        self.open += 1
-                        self._dropped()
+                        self._wake(None)
                     else:
                         self._hand_on(conn)
                 raise
@@ -70,20 +69,21 @@ class RawPool:
         return _Lease(self)
 
     def _hand_on(self, conn) -> None:
-        while self.waiting:  # the longest waiting first
-            waiter = self.waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(conn)
-                return
-        self.free.append(conn)
+        if not self._wake(conn):
+            self.free.append(conn)
 
     def _dropped(self) -> None:
         self.open -= 1
+        self._wake(None)  # room for one more: a waiter opens its own
+
+    def _wake(self, given) -> bool:
+        """The longest waiting caller gets `given` (a connection, or None: room to open one)."""
         while self.waiting:
             waiter = self.waiting.popleft()
             if not waiter.done():
-                waiter.set_result(None)  # room for one more: it opens its own
-                return
+                waiter.set_result(given)
+                return True
+        return False
 
     async def close(self) -> None:
         self.closed = True
