@@ -183,15 +183,13 @@ async def serve_echo() -> None:
 
 async def serve_full(stub_engine: bool) -> None:
     from bot.app import build_app
-    from bot.runner import warm_up
-    from core.heap import freeze_startup_heap
+    from bot.runner import settle
     from bot.settings import Settings
     from channels.telegram import TelegramChannel
 
     app = await build_app(Settings(_env_file=None))
     load.lift_citizen_limits(app)
-    warm_up()  # as the runner does before the channels start, and then the heap is frozen
-    freeze_startup_heap()
+    settle()  # as the runner does before the channels start
     if stub_engine:  # the adapter alone: every update answered with the same screen, no database
         from core.events import Button, Reply
 

@@ -174,15 +174,13 @@ async def serve_echo() -> None:
 
 async def serve_full(canned: bool) -> None:
     from bot.app import build_app
-    from bot.runner import warm_up
-    from core.heap import freeze_startup_heap
+    from bot.runner import settle
     from bot.settings import Settings
     from channels.vk import VKChannel
 
     app = await build_app(Settings(_env_file=None))
     load.lift_citizen_limits(app)
-    warm_up()  # as the runner does before the channels start, and then the heap is frozen
-    freeze_startup_heap()
+    settle()  # as the runner does before the channels start
     if canned:
         from core.events import Button, Reply
 

@@ -45,13 +45,15 @@ def periodic_jobs(app: App, sender: OutboxSender | None) -> list:
     return jobs if sender is None else [(sender.run_once, SENDER_INTERVAL), *jobs]
 
 
-def warm_up() -> None:
-    """Load now what a citizen's first appeal would otherwise wait for (the abuse screen's word
-    forms, about 0.3 s), so it is frozen with the rest of the start-up heap, out of the cycle
-    collector's walks."""
-    from services import abuse_morph
+def settle(serves_citizens: bool = True) -> None:
+    """The end of start-up: what a citizen's first appeal would otherwise wait for loaded now (the
+    abuse screen's word forms, about 0.3 s), then the start-up heap frozen with it, out of the
+    cycle collector's walks (the benchmarks start their bots the same way)."""
+    if serves_citizens:
+        from services import abuse_morph
 
-    abuse_morph.warm_up()
+        abuse_morph.warm_up()
+    freeze_startup_heap()
 
 
 def make_sender(app: App, deliverers: dict) -> OutboxSender:
@@ -105,9 +107,7 @@ async def run_channels(app: App, stop: asyncio.Event | None = None) -> None:
     scheduler = make_scheduler(app, periodic_jobs(app, None)) if sender else None
     if scheduler:
         scheduler.start()
-    if role in ("all", "web"):
-        warm_up()
-    freeze_startup_heap()
+    settle(role in ("all", "web"))
     tasks = []
     if role in ("all", "web"):
         tasks += [asyncio.create_task(a.serve(stop), name=f"{name}-channel") for name, a in adapters.items()]
