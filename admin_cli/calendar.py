@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from datetime import date, timedelta
 
-from bot.app import make_calendar
+from services.calendar import WorkCalendar
 from services.profile import Profile
 
 WEEK_HOURS = (40, 36, 24)
@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
 
 
 def report(profile: Profile, year: int) -> str:
-    calendar = make_calendar(profile)
+    calendar = WorkCalendar.of(profile)
     overrides = profile.calendar
     mark = lambda d, own: f"{d:%Y-%m-%d} {d:%a}" + ("  (profile)" if d in own else "")  # noqa: E731
     days = [date(year, 1, 1) + timedelta(days=i) for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)]

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bot.app import make_calendar
+from services.calendar import WorkCalendar
 from bot.settings import Settings
 from core.clock import utc_now
 from services import personal_data
@@ -37,7 +37,7 @@ async def run(args: argparse.Namespace, settings: Settings, sessions) -> int:
     if args.action == "export":
         async with sessions() as session, session.begin():
             try:
-                made = await personal_data.export(session, args.citizen, profile, make_calendar(profile), "written", now)
+                made = await personal_data.export(session, args.citizen, profile, WorkCalendar.of(profile), "written", now)
             except LookupError as e:
                 print(str(e), file=sys.stderr)
                 return 1

@@ -15,7 +15,7 @@ import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from bot.app import make_calendar
+from services.calendar import WorkCalendar
 from bot.settings import Settings
 from services import report_files, reports
 from services.profile import load_profile
@@ -52,7 +52,7 @@ def period_of(args, today: date) -> reports.Period:
 
 async def run(args: argparse.Namespace, session: AsyncSession, now: datetime | None = None) -> int:
     profile = load_profile(Settings().agency_profile)
-    calendar = make_calendar(profile)
+    calendar = WorkCalendar.of(profile)
     today = (now or datetime.now(timezone.utc)).astimezone(calendar.tz).date()
     period = period_of(args, today)
     ctx = reports.Context(profile, calendar, today)

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from storage.db import Session as AsyncSession
 
-from bot.app import make_calendar
+from services.calendar import WorkCalendar
 from services.profile import load_profile
 from services import visits
 from services.addresses import phone_text
@@ -98,7 +98,7 @@ def ask(question: str) -> bool:
 
 async def run(args: argparse.Namespace, session: AsyncSession) -> int:
     profile = load_profile(Settings().agency_profile)
-    calendar = make_calendar(profile)
+    calendar = WorkCalendar.of(profile)
     now = datetime.now(timezone.utc)
     if args.action == "create":
         return await _create(args, session, calendar, now)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.app import make_calendar  # noqa: E402
+from services.calendar import WorkCalendar  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from services import reports  # noqa: E402
 from services.profile import load_profile  # noqa: E402
@@ -222,7 +222,7 @@ async def main() -> None:
     parser.add_argument("--chart", type=Path, help="also write November's satisfaction-by-topic chart here (from SQLite)")
     args = parser.parse_args()
     profile = load_profile(Settings(_env_file=None).agency_profile)
-    calendar = make_calendar(profile)
+    calendar = WorkCalendar.of(profile)
     began = time.perf_counter()
     tables = generate(args.scale, calendar)
     print(f"generated {sum(len(r) for _, r in tables.values()):,} rows in {time.perf_counter() - began:.1f} s "

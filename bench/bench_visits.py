@@ -59,14 +59,14 @@ def percentile(values: list[float], p: float) -> float:
 async def fill(url: str, visits: int) -> dict:
     from sqlalchemy import insert
 
-    from bot.app import make_calendar
+    from services.calendar import WorkCalendar
     from services.profile import load_profile
     from bot.settings import DEFAULT_PROFILE
     from storage import migrate
     from storage.db import make_engine, make_sessionmaker
     from storage.models import Citizen, Identity, OutboxMessage, Visit, VisitSlot
 
-    calendar = make_calendar(load_profile(DEFAULT_PROFILE))
+    calendar = WorkCalendar.of(load_profile(DEFAULT_PROFILE))
     engine = make_engine(url)
     await migrate.upgrade(engine)
     sessions = make_sessionmaker(engine)

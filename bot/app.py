@@ -9,7 +9,6 @@ import time
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import channels  # noqa: F401  (registers every channel)
 from bot import logs
@@ -20,7 +19,7 @@ from core.heap import freeze_startup_heap  # noqa: F401  (re-exported for the ru
 from dialogs.context import Deps
 from dialogs.engine import STEP, Engine
 from services import inbox, intake, verification
-from services.calendar import Hours, WorkCalendar
+from services.calendar import WorkCalendar
 from services.consult import knowledge_for
 from services.dialog_state import DialogStore
 from services.health import Readiness
@@ -36,17 +35,6 @@ from storage.permissions import secure_sqlite_file, sqlite_path
 log = logging.getLogger(__name__)
 HELD: ContextVar = ContextVar("held_chat_lock", default=None)  # the chat lock this task is handling under
 TURN_WAIT = 10.0  # seconds an update waits for an earlier one of its chat held by another worker
-
-
-def make_calendar(profile: Profile) -> WorkCalendar:
-    h = profile.hours
-    return WorkCalendar(
-        Hours(h.opens, h.closes, tuple(tuple(b) for b in h.breaks)),
-        ZoneInfo(profile.agency.timezone),
-        extra_days_off=profile.calendar.extra_days_off,
-        extra_working_days=profile.calendar.extra_working_days,
-        shortened_days=profile.calendar.shortened_days,
-    )
 
 
 @dataclass
@@ -195,7 +183,7 @@ async def build_app(settings: Settings | None = None, *, upgrade: bool = True, c
     sessionmaker = make_sessionmaker(db)
     deps = Deps(
         profile=profile,
-        calendar=make_calendar(profile),
+        calendar=WorkCalendar.of(profile),
         files=FileStore(settings.files_dir),
         max_file_bytes=settings.max_file_bytes,
         allowed_mime=settings.allowed_mime,

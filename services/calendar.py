@@ -54,6 +54,14 @@ def _swapped_weekday(day: date) -> date | None:
 
 
 class WorkCalendar:
+    @classmethod
+    def of(cls, profile) -> WorkCalendar:
+        """The calendar of an agency profile (services.profile.Profile): its hours and overrides."""
+        h, cal = profile.hours, profile.calendar
+        return cls(Hours(h.opens, h.closes, tuple(tuple(b) for b in h.breaks)), zoneinfo.ZoneInfo(profile.agency.timezone),
+                   extra_days_off=cal.extra_days_off, extra_working_days=cal.extra_working_days,
+                   shortened_days=cal.shortened_days)
+
     def __init__(
         self,
         hours: Hours,
