@@ -17,12 +17,14 @@ RUNS = {
     "bench_vk": ["--quick"],
     "bench_outbox": ["--quick"],
     "bench_visits": ["--quick"],
+    "bench_steps": ["--quick"],
 }
 EXPECTED = {
     "bench_telegram": ["echo (aiogram) / menu", "full / appeal", "full vs echo", "p99 at"],
     "bench_vk": ["echo (vkbottle) / menu", "full / appeal", "full vs echo", "p99 at"],
     "bench_outbox": ["delivered                       30", "lost                            0"],
     "bench_visits": ["lateness p99"],
+    "bench_steps": ["Отправить", "ordinary", "hot", "a cycle"],
 }
 
 
