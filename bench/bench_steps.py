@@ -1,4 +1,4 @@
-"""What each step of an appeal costs in the engine alone (no channel, no network), ~20 s.
+"""What each step of an appeal costs in the engine alone (no channel, no network), ~5 s.
 
     .venv/bin/python -m bench.bench_steps                  # SQLite, 30 cycles
     .venv/bin/python -m bench.bench_steps --db postgres    # a PostgreSQL database of its own, dropped after
